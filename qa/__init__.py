@@ -1,0 +1,27 @@
+"""Answering: hybrid retrieval, quoted answers with exact citations, the `Assistant` facade.
+
+    from qa import Assistant
+    assistant = Assistant.open("path/to/index")
+    answer = assistant.ask("When will Lee meet Meloni?")
+"""
+
+from qa.answer import AnswerConfig
+from qa.api import Assistant
+from qa.errors import QAConfigError, QAError, QuestionError
+from qa.rank import RankConfig
+from qa.retrieve import RetrievalConfig
+from qa.types import Answer, Citation, DateNote, Hit
+
+__all__ = [
+    "Answer",
+    "AnswerConfig",
+    "Assistant",
+    "Citation",
+    "DateNote",
+    "Hit",
+    "QAConfigError",
+    "QAError",
+    "QuestionError",
+    "RankConfig",
+    "RetrievalConfig",
+]

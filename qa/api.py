@@ -1,0 +1,224 @@
+"""`Assistant`: the one obvious entry point. Open an index once, then `ask` questions."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import unicodedata
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from corpus import Article
+from index import (
+    ArticleRecord,
+    BuildReport,
+    Embedder,
+    IndexReader,
+    add_files,
+    load_embedder,
+    open_index,
+    remove_articles,
+)
+from qa.answer import AnswerConfig, compose_answer
+from qa.errors import QAConfigError, QuestionError
+from qa.followup import rewrite_query
+from qa.retrieve import RetrievalConfig, retrieve
+from qa.types import Answer
+
+logger = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 1000
+Progress = Callable[[str, int, int], None]
+
+
+class Assistant:
+    """Answers questions from one index directory.
+
+    Example:
+        >>> assistant = Assistant.open("data/index")
+        >>> answer = assistant.ask("When will Lee meet Meloni?")
+        >>> answer.text, [c.title for c in answer.citations]
+
+    The assistant is safe to share between threads. It serves one complete index snapshot at
+    a time and switches to a newer one (built by `add_files`, `remove_article` or another
+    process's `newsqa build`) between questions, never during one.
+    """
+
+    def __init__(
+        self,
+        index_dir: str | Path,
+        *,
+        embedder: Embedder | None = None,
+        retrieval: RetrievalConfig | None = None,
+        answering: AnswerConfig | None = None,
+    ) -> None:
+        self.index_dir = Path(index_dir)
+        self.retrieval = retrieval or RetrievalConfig()
+        self.answering = answering or AnswerConfig()
+        self._lock = threading.Lock()
+        self._reader: IndexReader = open_index(self.index_dir)
+        self.embedder = embedder or load_embedder(self._reader.manifest.embedder_name)
+        self._check_embedder(self._reader)
+
+    @classmethod
+    def open(
+        cls,
+        index_dir: str | Path,
+        *,
+        embedder: Embedder | None = None,
+        model: str | None = None,
+        retrieval: RetrievalConfig | None = None,
+        answering: AnswerConfig | None = None,
+    ) -> Assistant:
+        """Open the index at `index_dir` and the embedder it was built with (or `embedder`/
+        `model`, which must produce vectors of the same model)."""
+        if embedder is None and model is not None:
+            embedder = load_embedder(model)
+        return cls(index_dir, embedder=embedder, retrieval=retrieval, answering=answering)
+
+    # -- questions -------------------------------------------------------------------------
+
+    def ask(
+        self,
+        question: str,
+        *,
+        top_k: int = 5,
+        history: Sequence[tuple[str, str]] = (),
+        since: date | str | None = None,
+        until: date | str | None = None,
+        sources: Sequence[str] | None = None,
+    ) -> Answer:
+        """Answer `question` from the indexed articles.
+
+        Args:
+            question: the question, in plain text.
+            top_k: how many passages to cite at most (1-50).
+            history: earlier turns as (question, answer_text) pairs, oldest first; used to
+                resolve follow-ups such as "And how many of them were Korean?".
+            since / until: only articles published in this date range (inclusive); a `date`
+                or "YYYY-MM-DD".
+            sources: only these article ids.
+
+        Returns:
+            An `Answer`: `text` quotes the best sentence with `[n]` markers, `citations` hold
+            the numbered sources, `hits` the ranked passages, `abstained` is True when the
+            articles don't answer the question.
+        """
+        started = time.perf_counter()
+        question, note = clean_question(question)
+        if not 1 <= top_k <= 50:
+            raise QAConfigError(f"top_k must be between 1 and 50, not {top_k!r}")
+        since_d, until_d = _as_date(since, "since"), _as_date(until, "until")
+        if since_d and until_d and since_d > until_d:
+            raise QAConfigError(f"since ({since_d}) is after until ({until_d})")
+        reader = self._current_reader()
+        query = rewrite_query(question, list(history))
+        rows = reader.rows_matching(since=since_d, until=until_d, sources=sources)
+        vector = self._embed(query) if self.retrieval.mode != "lexical" else None
+        depth = max(top_k, self.answering.rank.passages)
+        hits = retrieve(reader, query, vector, top_k=depth, config=self.retrieval, rows=rows)
+        answer = compose_answer(reader, question, query, vector, hits, top_k=top_k,
+                                config=self.answering)
+        if note:
+            answer = _with_message(answer, note)
+        logger.debug("answered in %.1f ms", (time.perf_counter() - started) * 1000)
+        return answer
+
+    def _embed(self, query: str) -> NDArray[np.float32]:
+        return self.embedder.encode([query])[0]
+
+    # -- the library -----------------------------------------------------------------------
+
+    def articles(self) -> list[ArticleRecord]:
+        """Every indexed article (id, title, date, byline, source, chunk count)."""
+        return self._current_reader().articles()
+
+    def article(self, article_id: str) -> Article:
+        """The full article `article_id` as indexed."""
+        return self._current_reader().article(article_id)
+
+    def add_files(self, paths: Sequence[str | Path], *, progress: Progress | None = None) -> BuildReport:
+        """Add article files to the index (incremental build), then serve the new index."""
+        report = add_files(self.index_dir, list(paths), embedder=self.embedder, progress=progress)
+        self.reload()
+        return report
+
+    def remove_article(self, article_id: str, *, progress: Progress | None = None) -> BuildReport:
+        """Remove one article from the index, then serve the new index."""
+        report = remove_articles(self.index_dir, [article_id], embedder=self.embedder,
+                                 progress=progress)
+        self.reload()
+        return report
+
+    def reload(self) -> None:
+        """Switch to the index directory's current snapshot (no-op when unchanged)."""
+        with self._lock:
+            fresh = open_index(self.index_dir)
+            self._check_embedder(fresh)
+            old, self._reader = self._reader, fresh
+        if old is not fresh:
+            old.close()
+
+    def close(self) -> None:
+        self._reader.close()
+
+    def _current_reader(self) -> IndexReader:
+        reader = self._reader
+        if reader.is_stale():
+            try:
+                self.reload()
+            except Exception:  # a half-visible new build: keep serving the old snapshot
+                logger.warning("could not switch to the new index; serving the previous one",
+                               exc_info=True)
+            reader = self._reader
+        return reader
+
+    def _check_embedder(self, reader: IndexReader) -> None:
+        from index import EmbedderMismatchError
+
+        expected = reader.manifest.embedder_name
+        if self.embedder.name != expected or self.embedder.dim != reader.manifest.embedder_dim:
+            raise EmbedderMismatchError(
+                f"the index at '{self.index_dir}' was built with {expected!r} "
+                f"({reader.manifest.embedder_dim} dims), not {self.embedder.name!r}; "
+                "open it without --model, or rebuild with 'newsqa build --full --model NAME'"
+            )
+
+
+def clean_question(question: str) -> tuple[str, str | None]:
+    """Normalise a question: NFC, control characters out, whitespace collapsed, length capped.
+
+    Returns the cleaned question and a note for the user when it was shortened.
+    Raises QuestionError when nothing askable is left.
+    """
+    if not isinstance(question, str):
+        raise QuestionError(f"a question must be text, not {type(question).__name__}")
+    text = unicodedata.normalize("NFC", question)
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    text = " ".join(text.split())
+    if not any(ch.isalnum() for ch in text):
+        raise QuestionError("the question is empty; type a question about the articles")
+    if len(text) > MAX_QUESTION_CHARS:
+        cut = text[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0] or text[:MAX_QUESTION_CHARS]
+        return cut, f"The question was long; only its first {len(cut)} characters were used."
+    return text, None
+
+
+def _as_date(value: date | str | None, name: str) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value.strip()) if value.strip() else None
+    except ValueError as e:
+        raise QAConfigError(f"{name} must be a date like 2026-01-09, not {value!r}") from e
+
+
+def _with_message(answer: Answer, note: str) -> Answer:
+    from dataclasses import replace
+
+    return replace(answer, message=note)

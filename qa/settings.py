@@ -1,0 +1,28 @@
+"""The environment, read in one place: where the index lives, which model to use."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+def default_index_dir() -> Path:
+    """`$NEWSQA_INDEX`, else `$XDG_DATA_HOME/newsqa/index` (~/.local/share/newsqa/index)."""
+    if os.environ.get("NEWSQA_INDEX"):
+        return Path(os.environ["NEWSQA_INDEX"]).expanduser()
+    data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(data_home) / "newsqa" / "index"
+
+
+def default_model() -> str:
+    """`$NEWSQA_MODEL`, else the packaged all-MiniLM-L6-v2."""
+    return os.environ.get("NEWSQA_MODEL") or DEFAULT_MODEL
+
+
+def offline_by_default() -> None:
+    """Keep the Hugging Face hub off unless the user turned it on explicitly."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")

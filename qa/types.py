@@ -1,0 +1,109 @@
+"""The answering layer's domain nouns: `Hit`, `DateNote`, `Citation`, `Answer`.
+
+One `Answer` flows to every surface (CLI, `--json`, Python, the Gradio UI).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+from corpus import Chunk
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved passage: the chunk, its fused score, and the scores it was fused from.
+
+    `dense_score`/`lexical_score` are None when the chunk was not in that list;
+    ranks are 1-based.
+    """
+
+    chunk: Chunk
+    score: float
+    dense_score: float | None = None
+    lexical_score: float | None = None
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+    row: int = -1  # the chunk's internal row in the index snapshot it came from
+
+
+@dataclass(frozen=True)
+class DateNote:
+    """A relative date phrase inside a quote, resolved against the article's date.
+
+    `start`/`end` are offsets into the quote; `resolved` is the calendar date (or the first
+    day of a month for "last November"); `label` is how it is shown, e.g. "Jan. 13, 2026".
+    """
+
+    phrase: str
+    start: int
+    end: int
+    resolved: date
+    label: str
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One numbered source.
+
+    `quote == getattr(article, field)[start:end]` always holds; `field` is "text" for
+    quotes from the article body and "byline" or "title" for answers about the article's
+    metadata (e.g. "Who wrote the article?").
+    """
+
+    n: int
+    article_id: str
+    title: str
+    published: date | None
+    byline: str | None
+    source: str
+    paragraph: int  # 1-based paragraph number of `start`, as shown to readers
+    start: int
+    end: int
+    quote: str
+    passage: Chunk
+    score: float
+    dates: tuple[DateNote, ...] = field(default_factory=tuple)
+    field: str = "text"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What `Assistant.ask` returns.
+
+    `text` is the quoted sentence(s) with `[n]` markers (plus resolved dates in
+    parentheses), or, when `abstained`, a plain statement that the indexed articles don't
+    answer the question. `citations` are numbered from 1 in marker order: when not
+    abstained the first ones support the quote, later ones are the other supporting
+    passages; when abstained they are the closest "related" passages. `hits` are the
+    ranked passages behind the answer. `query` is the retrieval query actually used
+    (rewritten from `history` for follow-ups).
+    """
+
+    question: str
+    text: str
+    abstained: bool
+    citations: tuple[Citation, ...]
+    hits: tuple[Hit, ...]
+    query: str = ""
+    confidence: float = 0.0
+    message: str | None = None  # a note for the user (e.g. question too long, truncated)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    return value

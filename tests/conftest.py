@@ -1,0 +1,93 @@
+"""Shared fixtures: every test's state under tmp_path, offline hub, small hand-written articles."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+SEED_LIKE = """\
+ date 2026-01-09 Lee, Takaichi to hold summit in Nara on economy, AI, regional issues
+SARAH KIM
+President Lee Jae Myung will make a two-day trip to Japan's Nara Prefecture on Tuesday and Wednesday for a summit with Japanese Prime Minister Sanae Takaichi, the Blue House announced Friday.
+On Wednesday morning, the two leaders will visit Horyu-ji, an ancient Buddhist temple in Nara Prefecture and a Unesco World Cultural Heritage site.
+In 1942, a devastating flood at the Chosei coal mine in Japan's Yamaguchi Prefecture killed 183 workers, including 136 Korean laborers forcibly mobilized under Japanese colonial rule.
+Continuing his month of diplomacy, Lee will hold a bilateral summit with Italian Prime Minister Giorgia Meloni on Jan. 19, to promote cooperation in trade, investment, AI and other cutting-edge technologies.
+"""
+
+HARBOR = """\
+ date 2025-11-03 City council approves new harbor bridge
+TOM REYES
+The city council voted 7-2 on Monday to approve a $450 million bridge across the harbor.
+Construction is expected to begin next spring and take four years, the mayor said.
+Opponents argued that the bridge would increase traffic in the old town.
+"""
+
+VOLCANO = """\
+# Volcano erupts on remote island
+
+---
+date: 2025-12-15
+author: Ana Silva
+---
+
+A volcano on the remote island of Kelua erupted on Sunday, sending ash 12 kilometers into the sky.
+
+About 3,000 residents were evacuated by ferry to the mainland, officials said.
+"""
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test touches the user's index, history or the network."""
+    monkeypatch.setenv("NEWSQA_INDEX", str(tmp_path / "index"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
+    monkeypatch.delenv("NEWSQA_MODEL", raising=False)
+    monkeypatch.delenv("NEWSQA_AUTH", raising=False)
+
+
+def write_articles(folder: Path) -> Path:
+    """Three small articles in three formats."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "2026-01-09-nara-summit.txt").write_text(SEED_LIKE, encoding="utf-8")
+    (folder / "harbor-bridge.txt").write_text(HARBOR, encoding="utf-8")
+    (folder / "volcano.md").write_text(VOLCANO, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def articles_dir(tmp_path: Path) -> Path:
+    return write_articles(tmp_path / "articles")
+
+
+@pytest.fixture(scope="session")
+def _built_hash_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from index import HashEmbedder, build_index
+
+    root = tmp_path_factory.mktemp("hash-index")
+    sources = write_articles(root / "articles")
+    build_index(root / "index", [sources], embedder=HashEmbedder())
+    return root
+
+
+@pytest.fixture
+def hash_index(_built_hash_index: Path, tmp_path: Path) -> Path:
+    """A copy (safe to mutate) of a small index built with the HashEmbedder."""
+    target = tmp_path / "built"
+    shutil.copytree(_built_hash_index, target)
+    return target / "index"
+
+
+@pytest.fixture(scope="session")
+def minilm():
+    """The real packaged MiniLM, loaded once per session (tests using it are marked `model`)."""
+    from index import SentenceTransformerEmbedder
+
+    embedder = SentenceTransformerEmbedder()
+    embedder.encode(["warm up"])
+    return embedder
