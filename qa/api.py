@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from corpus import Article
 from index import (
     ArticleRecord,
+    IndexStoreError,
     BuildReport,
     Embedder,
     IndexReader,
@@ -25,6 +26,7 @@ from index import (
     remove_articles,
 )
 from qa.answer import AnswerConfig, compose_answer
+from index.layout import live_generation
 from qa.errors import QAConfigError, QuestionError
 from qa.followup import rewrite_query
 from qa.retrieve import RetrievalConfig, retrieve
@@ -62,8 +64,8 @@ class Assistant:
         self.answering = answering or AnswerConfig()
         self._lock = threading.Lock()
         self._reader: IndexReader = open_index(self.index_dir)
-        self.embedder = embedder or load_embedder(self._reader.manifest.embedder_name)
-        self._check_embedder(self._reader)
+        self.embedder = embedder or load_embedder(self._reader.embedder_name)
+        self._reader.check_embedder(self.embedder)
 
     @classmethod
     def open(
@@ -159,7 +161,7 @@ class Assistant:
         """Switch to the index directory's current snapshot (no-op when unchanged)."""
         with self._lock:
             fresh = open_index(self.index_dir)
-            self._check_embedder(fresh)
+            fresh.check_embedder(self.embedder)
             old, self._reader = self._reader, fresh
         if old is not fresh:
             old.close()
@@ -169,7 +171,7 @@ class Assistant:
 
     def _current_reader(self) -> IndexReader:
         reader = self._reader
-        if reader.is_stale():
+        if _live_generation(self.index_dir) != reader.path:
             try:
                 self.reload()
             except Exception:  # a half-visible new build: keep serving the old snapshot
@@ -177,17 +179,6 @@ class Assistant:
                                exc_info=True)
             reader = self._reader
         return reader
-
-    def _check_embedder(self, reader: IndexReader) -> None:
-        from index import EmbedderMismatchError
-
-        expected = reader.manifest.embedder_name
-        if self.embedder.name != expected or self.embedder.dim != reader.manifest.embedder_dim:
-            raise EmbedderMismatchError(
-                f"the index at '{self.index_dir}' was built with {expected!r} "
-                f"({reader.manifest.embedder_dim} dims), not {self.embedder.name!r}; "
-                "open it without --model, or rebuild with 'newsqa build --full --model NAME'"
-            )
 
 
 def clean_question(question: str) -> tuple[str, str | None]:
@@ -207,6 +198,13 @@ def clean_question(question: str) -> tuple[str, str | None]:
         cut = text[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0] or text[:MAX_QUESTION_CHARS]
         return cut, f"The question was long; only its first {len(cut)} characters were used."
     return text, None
+
+
+def _live_generation(index_dir: Path) -> Path | None:
+    try:
+        return live_generation(index_dir)
+    except IndexStoreError:
+        return None
 
 
 def _as_date(value: date | str | None, name: str) -> date | None:

@@ -80,7 +80,8 @@ def run_eval(dataset: Path, *, index_dir: Path, mode: str = "all", model: str,
         report = _run_beir(dataset, index_dir, modes, model, limit, explicit_index)
     else:
         if kind == "realtimeqa" and not explicit_index:
-            index_dir = _ensure_index(dataset.parent / "articles.jsonl", index_dir, dataset, model)
+            folder = dataset if dataset.is_dir() else dataset.parent
+            index_dir = _ensure_index(folder / "articles.jsonl", index_dir, folder, model)
         report = _run_qa(dataset, kind, index_dir, modes, limit)
     report.seconds = time.perf_counter() - started
     return report
@@ -89,7 +90,7 @@ def run_eval(dataset: Path, *, index_dir: Path, mode: str = "all", model: str,
 def _ensure_index(corpus_file: Path, index_dir: Path, dataset: Path, model: str) -> Path:
     from index import build_index, load_embedder
 
-    name = re.sub(r"[^\w.-]+", "-", f"{dataset.resolve().parent.name}-{model}")
+    name = re.sub(r"[^\w.-]+", "-", f"{dataset.resolve().name}-{model}")
     target = index_dir.parent / "eval" / name
     logger.info("syncing the evaluation index %s from %s", target, corpus_file)
     build_index(target, [corpus_file], embedder=load_embedder(model), show_progress=True)
@@ -179,7 +180,7 @@ def _run_beir(folder: Path, index_dir: Path, modes: tuple[str, ...], model: str,
 
         build_index(index_dir, [data.corpus_path], embedder=load_embedder(model), show_progress=True)
     else:
-        index_dir = _ensure_index(data.corpus_path, index_dir, data.corpus_path, model)
+        index_dir = _ensure_index(data.corpus_path, index_dir, folder, model)
     qids = [q for q in data.queries if q in data.qrels][:limit]
     report = EvalReport(str(folder), "beir", str(index_dir), len(qids))
     for m, assistant in _assistants(index_dir, modes).items():
