@@ -39,17 +39,52 @@ _NUMBER = re.compile(
 )
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:[-\s][A-Z][a-z]+)+\b")
 _CAPITAL = re.compile(r"\b[A-Z][\w-]+")
+# "Where will Lee go after visiting the temple?": the answer is what comes next, which news
+# writing signals with a sequence marker at the start of the sentence.
+_ASKS_NEXT = re.compile(r"\b(after|afterwards|later|next|then|following)\b", re.I)
+_SEQUENCE_START = re.compile(
+    r"^\W*(later|then|afterwards|after that|next|subsequently|following (that|this|the \w+))\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
 class RankConfig:
-    """Weights of the sentence score: see the module docstring. Tuned on dev data."""
+    """Weights of the sentence score (see the module docstring); tuned on dev data with
+    `bench/tune_rank.py`. `passages` is how many top passages have their sentences scored."""
 
     passages: int = 8
     dense_weight: float = 1.0
     lexical_weight: float = 0.6
+    phrase_weight: float = 0.3
     passage_weight: float = 0.25
     type_bonus: float = 0.08
+    sequence_bonus: float = 0.08
+    lead_bonus: float = 0.0
+
+
+@dataclass(frozen=True)
+class SentenceFeatures:
+    """What the score of one sentence is made of; all in [0, 1] but `dense` (a cosine)."""
+
+    dense: float
+    lexical: float
+    phrase: float
+    passage: float
+    answer_type: float
+    sequence: float
+    lead: float
+
+    def score(self, config: RankConfig) -> float:
+        return (
+            config.dense_weight * self.dense
+            + config.lexical_weight * self.lexical
+            + config.phrase_weight * self.phrase
+            + config.passage_weight * self.passage
+            + config.type_bonus * self.answer_type
+            + config.sequence_bonus * self.sequence
+            + config.lead_bonus * self.lead
+        )
 
 
 @dataclass(frozen=True)
@@ -63,6 +98,7 @@ class ScoredSentence:
     dense: float
     lexical: float
     score: float
+    features: SentenceFeatures | None = None
 
 
 def answer_type_bonus(question: str, sentence: str) -> float:
@@ -79,7 +115,23 @@ def answer_type_bonus(question: str, sentence: str) -> float:
     return 0.0
 
 
-def lexical_coverage(query_tokens: list[str], sentence_tokens: set[str], idf: dict[str, float]) -> float:
+def follows_on(question: str, sentence: str) -> float:
+    """1.0 when the question asks what came next and the sentence opens with "Later," etc."""
+    return 1.0 if _ASKS_NEXT.search(question) and _SEQUENCE_START.search(sentence) else 0.0
+
+
+def phrase_coverage(query_tokens: list[str], sentence_tokens: list[str]) -> float:
+    """Share of the question's adjacent term pairs ("prime minist") found adjacent in the
+    sentence: rewards sentences that use the question's phrases, not just its words."""
+    pairs = set(zip(query_tokens, query_tokens[1:], strict=False))
+    if not pairs:
+        return 0.0
+    return len(pairs & set(zip(sentence_tokens, sentence_tokens[1:], strict=False))) / len(pairs)
+
+
+def lexical_coverage(
+    query_tokens: list[str], sentence_tokens: set[str], idf: dict[str, float]
+) -> float:
     """idf-weighted share of the distinct query terms that the sentence contains, in [0, 1]."""
     terms = set(query_tokens)
     total = sum(idf.get(t, 0.0) for t in terms)
@@ -101,29 +153,48 @@ def score_sentences(
 
     `vectors` maps a hit's row to its sentence vectors (see `IndexReader.sentence_vectors`).
     """
-    hits = hits[: config.passages]
+    scored = [
+        ScoredSentence(i, j, start, end, f.dense, f.lexical, f.score(config), f)
+        for i, j, start, end, f in sentence_features(
+            reader, question, query, query_vector, hits[: config.passages], vectors)
+    ]
+    scored.sort(key=lambda s: (-s.score, s.hit, s.index))
+    return scored
+
+
+def sentence_features(
+    reader: IndexReader,
+    question: str,
+    query: str,
+    query_vector: NDArray[np.float32] | None,
+    hits: list[Hit],
+    vectors: dict[int, NDArray[np.float32]],
+) -> list[tuple[int, int, int, int, SentenceFeatures]]:
+    """(hit index, sentence index, start, end, features) for every sentence of `hits`."""
     if not hits:
         return []
     query_tokens = tokenize(query)
     idf = dict(zip(query_tokens, reader.token_idf(query_tokens), strict=True))
     top = hits[0].score or 1.0
-    scored: list[ScoredSentence] = []
+    out = []
     for i, hit in enumerate(hits):
         chunk = hit.chunk
         sims = _sentence_sims(vectors.get(hit.row), query_vector, len(chunk.sentences))
         passage = hit.score / top if top > 0 else 0.0
         for j, (start, end) in enumerate(chunk.sentences):
             text = chunk.text[start - chunk.start: end - chunk.start]
-            lexical = lexical_coverage(query_tokens, set(tokenize(text)), idf)
-            score = (
-                config.dense_weight * sims[j]
-                + config.lexical_weight * lexical
-                + config.passage_weight * passage
-                + config.type_bonus * answer_type_bonus(question, text)
+            tokens = tokenize(text)
+            features = SentenceFeatures(
+                dense=float(sims[j]),
+                lexical=lexical_coverage(query_tokens, set(tokens), idf),
+                phrase=phrase_coverage(query_tokens, tokens),
+                passage=passage,
+                answer_type=answer_type_bonus(question, text),
+                sequence=follows_on(question, text),
+                lead=1.0 if chunk.n == 0 and j == 0 else 0.0,
             )
-            scored.append(ScoredSentence(i, j, start, end, float(sims[j]), lexical, score))
-    scored.sort(key=lambda s: (-s.score, s.hit, s.index))
-    return scored
+            out.append((i, j, start, end, features))
+    return out
 
 
 def _sentence_sims(
