@@ -1,0 +1,45 @@
+"""Chunks in, a durable searchable index out: embedders, FAISS + BM25 + SQLite stores,
+incremental atomic builds, and `IndexReader` for the query path."""
+
+from index.build import BuildReport, build_index
+from index.docstore import ArticleRecord
+from index.embedder import Embedder, HashEmbedder, load_embedder
+from index.errors import (
+    ArticleNotFoundError,
+    EmbedderError,
+    EmbedderMismatchError,
+    IndexFormatError,
+    IndexLockedError,
+    IndexNotFoundError,
+    IndexStoreError,
+)
+from index.info import index_info
+from index.lexical import tokenize
+from index.library import add_files, remove_articles
+from index.manifest import Manifest
+from index.reader import IndexReader, open_index
+from index.st_embedder import SentenceTransformerEmbedder
+
+__all__ = [
+    "ArticleNotFoundError",
+    "ArticleRecord",
+    "BuildReport",
+    "Embedder",
+    "EmbedderError",
+    "EmbedderMismatchError",
+    "HashEmbedder",
+    "IndexFormatError",
+    "IndexLockedError",
+    "IndexNotFoundError",
+    "IndexReader",
+    "IndexStoreError",
+    "Manifest",
+    "SentenceTransformerEmbedder",
+    "add_files",
+    "build_index",
+    "index_info",
+    "load_embedder",
+    "open_index",
+    "remove_articles",
+    "tokenize",
+]

@@ -1,0 +1,48 @@
+"""Errors raised while building, opening and searching an index.
+
+Every message says what went wrong, where, and what to do about it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ArticleNotFoundError",
+    "EmbedderError",
+    "EmbedderMismatchError",
+    "IndexFormatError",
+    "IndexLockedError",
+    "IndexNotFoundError",
+    "IndexStoreError",
+]
+
+
+class IndexStoreError(Exception):
+    """Base class for every error of the index layer."""
+
+
+class IndexNotFoundError(IndexStoreError):
+    """There is no index at the given path (no CURRENT pointer, no manifest.json)."""
+
+
+class IndexFormatError(IndexStoreError):
+    """An index exists but cannot be read: corrupt or truncated files, or a format
+    version this newsqa does not know."""
+
+
+class EmbedderMismatchError(IndexStoreError):
+    """The embedder given for a query is not the one the index was built with."""
+
+
+class IndexLockedError(IndexStoreError):
+    """Another process holds the build lock of the index for longer than the timeout."""
+
+
+class EmbedderError(IndexStoreError):
+    """An embedding model cannot be loaded or used."""
+
+
+class ArticleNotFoundError(IndexStoreError, KeyError):
+    """An article id that is not in the index."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0]) if self.args else ""

@@ -1,0 +1,268 @@
+"""Read the previous generation and write the next one.
+
+A new generation is written into a private `tmp-*` folder: the SQLite file (copied from
+the previous generation and edited, or new), the FAISS vectors, the BM25 files, every file
+fsynced, and `manifest.json` last; `layout.publish` then swaps it in.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from corpus import Article
+from corpus.chunking import ChunkConfig
+from index.docstore import DocStore, DocWriter
+from index.embedder import Embedder, sentence_vector_mode
+from index.errors import IndexFormatError, IndexStoreError
+from index.ingest import Progress, ingest
+from index.layout import (
+    FAISS_FILE,
+    LEXICAL_DIR,
+    SQLITE_FILE,
+    fsync_dir,
+    fsync_file,
+    live_generation,
+    new_build_dir,
+    publish,
+    remove_old_generations,
+)
+from index.lexical import LexicalIndex
+from index.manifest import (
+    ArticleEntry,
+    Counts,
+    EmbedderInfo,
+    Manifest,
+    now_iso,
+    package_version,
+    read_manifest,
+    write_manifest,
+)
+from index.plan import PreviousArticle, SyncPlan
+from index.store import VectorStore
+
+__all__ = ["Previous", "Written", "read_previous", "write_generation"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The live generation before a sync. `vectors` is loaded for incremental builds;
+    `unreadable` says why its data cannot be carried over (a full rebuild follows)."""
+
+    folder: Path
+    manifest: Manifest
+    articles: dict[str, PreviousArticle] = field(default_factory=dict)
+    vectors: VectorStore | None = None
+    unreadable: str | None = None
+
+
+@dataclass(frozen=True)
+class Written:
+    folder: Path
+    chunks: int
+    embedded_chunks: int
+
+
+def read_previous(
+    index_dir: Path, *, full: bool, sources_given: Sequence[str] | None
+) -> Previous | None:
+    """The live generation of `index_dir`, or None for a new index.
+
+    Raises:
+        IndexFormatError: the manifest is unreadable or from a newer newsqa, and this is
+            not a full rebuild with sources given (which ignores the old index).
+    """
+    try:
+        folder = live_generation(index_dir)
+        manifest = read_manifest(folder) if folder is not None else None
+    except IndexFormatError as e:
+        if full and sources_given is not None:
+            logger.warning("ignoring the unreadable index: %s", e)
+            return None
+        if full:
+            raise IndexFormatError(f"{e}; pass the article sources to rebuild it") from e
+        raise
+    if folder is None or manifest is None:
+        return None
+    try:
+        with _closing(DocStore(folder / SQLITE_FILE)) as docs:
+            locations = docs.locations()
+        vectors = None if full else VectorStore.load(folder / FAISS_FILE)
+    except (OSError, RuntimeError, ValueError, KeyError, sqlite3.DatabaseError) as e:
+        reason = str(e).replace("\n", " ").rsplit("Error: ", 1)[-1][:200]
+        return Previous(folder, manifest, _articles(manifest, {}), unreadable=reason)
+    return Previous(folder, manifest, _articles(manifest, locations), vectors)
+
+
+def _articles(
+    manifest: Manifest, locations: dict[str, tuple[str, str | None]]
+) -> dict[str, PreviousArticle]:
+    return {
+        aid: PreviousArticle(
+            entry.content_hash, *locations.get(aid, (entry.source, None))
+        )
+        for aid, entry in manifest.articles.items()
+    }
+
+
+class _closing:
+    def __init__(self, docs: DocStore) -> None:
+        self.docs = docs
+
+    def __enter__(self) -> DocStore:
+        return self.docs
+
+    def __exit__(self, *exc: object) -> None:
+        self.docs.close()
+
+
+def write_generation(
+    index_dir: Path,
+    plan: SyncPlan,
+    *,
+    previous: Previous | None,
+    incremental: bool,
+    embedder: Embedder,
+    config: ChunkConfig,
+    sources: Sequence[str],
+    excluded: Sequence[str],
+    show_progress: bool = False,
+    progress: Progress | None = None,
+) -> Written:
+    """Write and publish the generation that `plan` describes; returns where it went."""
+    build_dir = new_build_dir(index_dir)
+    try:
+        base = previous if incremental else None
+        filled = _fill(build_dir, plan, base, previous, embedder, config, show_progress, progress)
+        if progress:
+            progress("write", 0, 1)
+        fsync_file(build_dir / SQLITE_FILE)
+        filled.vectors.save(build_dir / FAISS_FILE)
+        fsync_file(build_dir / FAISS_FILE)
+        unchanged_model = base is not None and filled.embedded_chunks == 0
+        manifest = Manifest(
+            built_at=now_iso(),
+            package_version=package_version(),
+            embedder=base.manifest.embedder if unchanged_model and base else EmbedderInfo(
+                embedder.name, embedder.dim, embedder.max_tokens
+            ),
+            chunking=config.to_dict(),
+            sentence_vectors=base.manifest.sentence_vectors if unchanged_model and base
+            else sentence_vector_mode(embedder),
+            sources=tuple(sources),
+            counts=filled.counts,
+            articles=dict(sorted(filled.entries.items())),
+            duplicates=dict(sorted(plan.duplicates.items())),
+            excluded=tuple(excluded),
+            next_row=filled.next_row,
+        )
+        write_manifest(build_dir, manifest)
+        final = publish(index_dir, build_dir)
+    except BaseException:
+        shutil.rmtree(build_dir, ignore_errors=True)
+        raise
+    if progress:
+        progress("write", 1, 1)
+    remove_old_generations(index_dir, keep=(final, previous.folder if previous else None))
+    logger.info("published '%s' (%s chunks)", final, f"{filled.counts.chunks:,}")
+    return Written(final, filled.counts.chunks, filled.embedded_chunks)
+
+
+@dataclass(frozen=True)
+class _Filled:
+    vectors: VectorStore
+    entries: dict[str, ArticleEntry]
+    counts: Counts
+    next_row: int
+    embedded_chunks: int
+
+
+def _fill(
+    build_dir: Path,
+    plan: SyncPlan,
+    base: Previous | None,
+    previous: Previous | None,
+    embedder: Embedder,
+    config: ChunkConfig,
+    show_progress: bool,
+    progress: Progress | None,
+) -> _Filled:
+    """Write the SQLite file and BM25 files of the new generation and fill its vectors,
+    starting from `base` (incremental) or from nothing (full)."""
+    if base is not None:
+        docs, vectors, entries, to_embed, start_row = _carry_over(build_dir, plan, base)
+    else:
+        docs = DocWriter(build_dir / SQLITE_FILE, create=True)
+        vectors, entries, start_row = VectorStore.empty(embedder.dim), {}, 0
+        to_embed = plan.kept + _carried_articles(plan, previous)
+    try:
+        ingested = ingest(to_embed, start_row=start_row, embedder=embedder, config=config,
+                          docs=docs, vectors=vectors, show_progress=show_progress,
+                          progress=progress)
+        entries.update(
+            (a.id, ArticleEntry(a.content_hash, ingested.chunk_ids[a.id], a.source))
+            for a in to_embed
+        )
+        _write_lexical(build_dir, docs, progress)
+        counts = Counts(*docs.counts())
+    finally:
+        docs.close()
+    if vectors.size != counts.chunks:
+        raise IndexStoreError(
+            f"internal error: {vectors.size} vectors for {counts.chunks} chunks; "
+            "rebuild with 'newsqa build --full'"
+        )
+    return _Filled(vectors, entries, counts, ingested.next_row, ingested.embedded_chunks)
+
+
+def _carry_over(
+    build_dir: Path, plan: SyncPlan, previous: Previous
+) -> tuple[DocWriter, VectorStore, dict[str, ArticleEntry], list[Article], int]:
+    """Start from a copy of the previous generation minus changed and removed articles."""
+    assert previous.vectors is not None, "incremental builds load the previous vectors"
+    shutil.copyfile(previous.folder / SQLITE_FILE, build_dir / SQLITE_FILE)
+    docs = DocWriter(build_dir / SQLITE_FILE, create=False)
+    deleted = docs.delete_articles([*plan.changed, *plan.removed])
+    vectors = previous.vectors
+    vectors.remove(deleted)
+    for article in plan.relocated:
+        docs.relocate_article(article)
+    moved = {a.id: a.source for a in plan.relocated}
+    old = previous.manifest.articles
+    entries = {
+        aid: ArticleEntry(old[aid].content_hash, old[aid].chunks, moved.get(aid, old[aid].source))
+        for aid in [*plan.unchanged, *plan.carried]
+    }
+    return docs, vectors, entries, plan.to_embed, previous.manifest.next_row
+
+
+def _carried_articles(plan: SyncPlan, previous: Previous | None) -> list[Article]:
+    """For a full rebuild without pruning: the previous articles no longer in the sources,
+    read back from the previous generation."""
+    if not plan.carried or previous is None:
+        return []
+    try:
+        with _closing(DocStore(previous.folder / SQLITE_FILE)) as docs:
+            return [docs.article(aid) for aid in plan.carried]
+    except (KeyError, sqlite3.DatabaseError) as e:
+        logger.warning("cannot carry %d articles over from '%s' (%s)", len(plan.carried),
+                       previous.folder, e)
+        return []
+
+
+def _write_lexical(build_dir: Path, docs: DocWriter, progress: Progress | None) -> None:
+    if progress:
+        progress("lexical", 0, 1)
+    rows, tokens = docs.all_tokens()
+    folder = build_dir / LEXICAL_DIR
+    for path in LexicalIndex.build(tokens, rows).save(folder):
+        fsync_file(path)
+    fsync_dir(folder)
+    if progress:
+        progress("lexical", 1, 1)

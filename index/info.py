@@ -1,0 +1,42 @@
+"""`index_info`: what an index holds, read from its manifest (no vectors are loaded)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from index.layout import generation_number, require_generation
+from index.manifest import read_manifest
+
+__all__ = ["index_info"]
+
+
+def index_info(index_dir: str | Path) -> dict[str, Any]:
+    """A summary of the live generation for `newsqa info`: model, counts, build time,
+    sources and size on disk. Keys are short labels; values are JSON-friendly.
+
+    Raises:
+        IndexNotFoundError, IndexFormatError: as `open_index`.
+    """
+    index_dir = Path(index_dir)
+    folder = require_generation(index_dir)
+    manifest = read_manifest(folder)
+    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    return {
+        "index": str(index_dir),
+        "generation": generation_number(folder),
+        "built": manifest.built_at,
+        "newsqa": manifest.package_version,
+        "format": manifest.format_version,
+        "embedder": manifest.embedder.name,
+        "dimension": manifest.embedder.dim,
+        "sentences from": manifest.sentence_vectors,
+        "chunking": dict(manifest.chunking),
+        "articles": manifest.counts.articles,
+        "chunks": manifest.counts.chunks,
+        "sentences": manifest.counts.sentences,
+        "duplicates": len(manifest.duplicates),
+        "excluded": len(manifest.excluded),
+        "sources": list(manifest.sources),
+        "size": f"{size / 1e6:.1f} MB",
+    }

@@ -1,0 +1,172 @@
+"""`manifest.json`: what an index generation holds and how it was built.
+
+Written last into a generation, so a directory with a readable manifest is complete.
+Format history: 1 = the first format.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from index.errors import IndexFormatError
+
+__all__ = [
+    "FORMAT_VERSION",
+    "MANIFEST_FILE",
+    "ArticleEntry",
+    "Counts",
+    "EmbedderInfo",
+    "Manifest",
+    "package_version",
+    "read_manifest",
+    "write_manifest",
+]
+
+FORMAT_VERSION = 1
+MANIFEST_FILE = "manifest.json"
+
+
+@dataclass(frozen=True)
+class EmbedderInfo:
+    name: str
+    dim: int
+    max_tokens: int
+
+
+@dataclass(frozen=True)
+class Counts:
+    articles: int
+    chunks: int
+    sentences: int
+
+
+@dataclass(frozen=True)
+class ArticleEntry:
+    """One indexed article: its content hash, chunk ids (in order) and source."""
+
+    content_hash: str
+    chunks: tuple[str, ...]
+    source: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Manifest:
+    """The contents of `manifest.json`.
+
+    `sources` are the paths the index syncs from, as given; `excluded` are article ids
+    removed by the user (later syncs skip them); `duplicates` maps an article id that was
+    not indexed to the id of the indexed article with the same content; `next_row` is the
+    first chunk row a later incremental build may use.
+    """
+
+    format_version: int = FORMAT_VERSION
+    built_at: str
+    package_version: str
+    embedder: EmbedderInfo
+    chunking: Mapping[str, Any]
+    sentence_vectors: str
+    sources: tuple[str, ...]
+    counts: Counts
+    articles: Mapping[str, ArticleEntry]
+    duplicates: Mapping[str, str] = field(default_factory=dict)
+    excluded: tuple[str, ...] = ()
+    next_row: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["sources"] = list(self.sources)
+        data["excluded"] = list(self.excluded)
+        data["articles"] = {
+            key: {**asdict(entry), "chunks": list(entry.chunks)}
+            for key, entry in self.articles.items()
+        }
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Manifest:
+        """Parse a manifest; raises KeyError/TypeError/ValueError on a malformed one."""
+        articles = {
+            str(key): ArticleEntry(
+                content_hash=str(entry["content_hash"]),
+                chunks=tuple(str(c) for c in entry["chunks"]),
+                source=str(entry["source"]),
+            )
+            for key, entry in data["articles"].items()
+        }
+        return cls(
+            format_version=int(data["format_version"]),
+            built_at=str(data["built_at"]),
+            package_version=str(data["package_version"]),
+            embedder=EmbedderInfo(**data["embedder"]),
+            chunking=dict(data["chunking"]),
+            sentence_vectors=str(data["sentence_vectors"]),
+            sources=tuple(str(s) for s in data["sources"]),
+            counts=Counts(**data["counts"]),
+            articles=articles,
+            duplicates={str(k): str(v) for k, v in data.get("duplicates", {}).items()},
+            excluded=tuple(str(a) for a in data.get("excluded", ())),
+            next_row=int(data["next_row"]),
+        )
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def package_version() -> str:
+    try:
+        return metadata.version("newsqa")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def write_manifest(folder: Path, manifest: Manifest) -> Path:
+    """Write `folder/manifest.json` and fsync it."""
+    path = folder / MANIFEST_FILE
+    payload = json.dumps(manifest.to_dict(), ensure_ascii=False, indent=1, sort_keys=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(payload + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    return path
+
+
+def read_manifest(folder: Path) -> Manifest:
+    """Read and check `folder/manifest.json`.
+
+    Raises:
+        IndexFormatError: unreadable, malformed, or written by a newer newsqa.
+    """
+    path = folder / MANIFEST_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise IndexFormatError(
+            f"index manifest '{path}' is unreadable ({e}); rebuild with 'newsqa build --full'"
+        ) from e
+    version = data.get("format_version") if isinstance(data, dict) else None
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise IndexFormatError(
+            f"'{path}' is not a newsqa index manifest (no format_version); "
+            "rebuild with 'newsqa build --full'"
+        )
+    if version > FORMAT_VERSION:
+        raise IndexFormatError(
+            f"index '{folder}' has format {version}, built by a newer newsqa "
+            f"(this one reads format {FORMAT_VERSION}); upgrade newsqa or rebuild with "
+            "'newsqa build --full'"
+        )
+    try:
+        return Manifest.from_dict(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise IndexFormatError(
+            f"index manifest '{path}' is malformed ({type(e).__name__}: {e}); "
+            "rebuild with 'newsqa build --full'"
+        ) from e

@@ -1,0 +1,294 @@
+"""`open_index` and `IndexReader`: an immutable, thread-safe snapshot of one generation.
+
+The FAISS vectors, the BM25 matrix and the chunk-to-article filter arrays are held in
+memory; chunk text, articles and sentence vectors are read from SQLite on demand (one
+query per call, with a small cache), so the query path stays in the milliseconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Generic, TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from corpus import Article, Chunk
+from index.docstore import ArticleRecord, DocStore
+from index.embedder import Embedder
+from index.errors import (
+    ArticleNotFoundError,
+    EmbedderMismatchError,
+    IndexFormatError,
+)
+from index.layout import FAISS_FILE, LEXICAL_DIR, SQLITE_FILE, generation_number, require_generation
+from index.lexical import ROWS_FILE, LexicalIndex
+from index.manifest import Manifest, read_manifest
+from index.store import VectorStore
+
+__all__ = ["IndexReader", "open_index"]
+
+logger = logging.getLogger(__name__)
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+_REBUILD = "rebuild with 'newsqa build --full'"
+
+
+def open_index(index_dir: str | Path) -> IndexReader:
+    """Open the live generation of the index at `index_dir` (or a folder that directly
+    holds a manifest.json).
+
+    Raises:
+        IndexNotFoundError: no index there.
+        IndexFormatError: the index is from a newer newsqa, incomplete or corrupt.
+    """
+    index_dir = Path(index_dir)
+    for attempt in range(3):
+        folder = require_generation(index_dir)
+        try:
+            return _open_generation(index_dir, folder)
+        except IndexFormatError:
+            # Two builds finished while we opened it and the folder was deleted: retry.
+            if attempt == 2 or folder.exists():
+                raise
+    raise AssertionError("unreachable")
+
+
+def _open_generation(index_dir: Path, folder: Path) -> IndexReader:
+    manifest = read_manifest(folder)
+    for name in (FAISS_FILE, SQLITE_FILE, f"{LEXICAL_DIR}/{ROWS_FILE}"):
+        if not (folder / name).is_file():
+            raise IndexFormatError(
+                f"index '{folder}' is incomplete: '{name}' is missing; {_REBUILD}"
+            )
+    vectors = _load_part(folder / FAISS_FILE, VectorStore.load)
+    if vectors.dim != manifest.embedder.dim or vectors.size != manifest.counts.chunks:
+        raise IndexFormatError(
+            f"'{folder / FAISS_FILE}' holds {vectors.size} vectors of dim {vectors.dim}, the "
+            f"manifest says {manifest.counts.chunks} of dim {manifest.embedder.dim}; {_REBUILD}"
+        )
+    lexical = _load_part(folder / LEXICAL_DIR, LexicalIndex.load)
+    docs = _load_part(folder / SQLITE_FILE, DocStore)
+    try:
+        reader = IndexReader(index_dir, folder, manifest, vectors, lexical, docs)
+    except sqlite3.DatabaseError as e:
+        docs.close()
+        raise IndexFormatError(f"'{folder / SQLITE_FILE}' is unreadable ({e}); {_REBUILD}") from e
+    logger.debug("opened %s: %d chunks", folder, reader.size)
+    return reader
+
+
+def _load_part(path: Path, load: Callable[[Path], _V]) -> _V:
+    try:
+        return load(path)
+    except (OSError, RuntimeError, ValueError, KeyError, sqlite3.DatabaseError) as e:
+        # FAISS errors name the C++ function first; the useful part comes last.
+        reason = str(e).replace("\n", " ").rsplit("Error: ", 1)[-1][:200]
+        raise IndexFormatError(
+            f"index file '{path}' is corrupt or truncated ({reason}); {_REBUILD}"
+        ) from e
+
+
+class IndexReader:
+    """Search and read one generation of an index. Use `open_index` to create one.
+
+    Rows are the chunks' internal int ids, shared by dense and lexical search.
+    """
+
+    def __init__(
+        self,
+        index_dir: Path,
+        folder: Path,
+        manifest: Manifest,
+        vectors: VectorStore,
+        lexical: LexicalIndex,
+        docs: DocStore,
+    ) -> None:
+        self.index_dir = index_dir
+        self.path = folder
+        self.manifest = manifest
+        self._vectors = vectors
+        self._lexical = lexical
+        self._docs = docs
+        self._chunk_cache: _Lru[int, Chunk] = _Lru(8192)
+        self._sentence_cache: _Lru[int, NDArray[np.float32]] = _Lru(2048)
+        self._articles: list[ArticleRecord] | None = None
+        self._load_facets()
+
+    def _load_facets(self) -> None:
+        facets = self._docs.article_facets()
+        self._article_index = {aid: i for i, (aid, _, _) in enumerate(facets)}
+        self._by_source: dict[str, list[int]] = {}
+        for i, (_, _, source) in enumerate(facets):
+            self._by_source.setdefault(source, []).append(i)
+        no_date = np.iinfo(np.int64).min
+        self._published = np.array(
+            [d.toordinal() if d else no_date for _, d, _ in facets], dtype=np.int64
+        )
+        pairs = self._docs.chunk_articles()
+        self._rows = np.array([row for row, _ in pairs], dtype=np.int64)
+        self._row_article = np.array([self._article_index[a] for _, a in pairs], dtype=np.int64)
+
+    def __repr__(self) -> str:
+        return f"IndexReader({str(self.path)!r}, chunks={self.size})"
+
+    def __enter__(self) -> IndexReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def size(self) -> int:
+        """Number of chunks."""
+        return len(self._rows)
+
+    @property
+    def embedder_name(self) -> str:
+        return self.manifest.embedder.name
+
+    @property
+    def dim(self) -> int:
+        return self.manifest.embedder.dim
+
+    @property
+    def generation(self) -> int:
+        return generation_number(self.path)
+
+    def check_embedder(self, embedder: Embedder) -> None:
+        """Raise `EmbedderMismatchError` unless `embedder` is the one the index was built
+        with (same name; the dimension is checked too, which may load the model)."""
+        info = self.manifest.embedder
+        if embedder.name != info.name or embedder.dim != info.dim:
+            raise EmbedderMismatchError(
+                f"index '{self.index_dir}' was built with embedder {info.name!r} (dim "
+                f"{info.dim}), not {embedder.name!r}; query with --model {info.name} or "
+                f"rebuild with 'newsqa build --full --model {embedder.name}'"
+            )
+
+    def dense_search(
+        self, vector: NDArray[np.float32], k: int, *, rows: NDArray[np.int64] | None = None
+    ) -> list[tuple[int, float]]:
+        """The `k` chunks closest to `vector` (dim,) as (row, cosine), best first;
+        `rows` restricts the search to those rows."""
+        return self._vectors.search(vector, k, rows=rows)
+
+    def lexical_search(
+        self, query: str, k: int, *, rows: NDArray[np.int64] | None = None
+    ) -> list[tuple[int, float]]:
+        """The `k` best BM25 chunks for `query` as (row, score), best first; chunks sharing
+        no term with the query are left out."""
+        return self._lexical.search(query, k, rows=rows)
+
+    def token_idf(self, terms: Sequence[str]) -> list[float]:
+        """BM25 IDF of each term (terms from `index.lexical.tokenize`), aligned with
+        `terms`; a term in no chunk gets the highest IDF."""
+        return self._lexical.idf(terms)
+
+    def chunks(self, rows: Sequence[int]) -> list[Chunk]:
+        """The chunks of `rows`, in the same order. Raises KeyError for an unknown row."""
+        wanted = [int(r) for r in rows]
+        cached = {r: self._chunk_cache.get(r) for r in dict.fromkeys(wanted)}
+        missing = [r for r, chunk in cached.items() if chunk is None]
+        if missing:
+            for row, chunk in self._docs.chunks(missing).items():
+                self._chunk_cache.put(row, chunk)
+                cached[row] = chunk
+        found = [cached[r] for r in wanted]
+        unknown = [r for r, c in zip(wanted, found, strict=True) if c is None]
+        if unknown:
+            raise KeyError(f"no chunk rows {unknown[:5]!r} in index '{self.path}'")
+        return found  # type: ignore[return-value]
+
+    def sentence_vectors(self, rows: Sequence[int]) -> dict[int, NDArray[np.float32]]:
+        """Per chunk row, its sentence vectors (len(chunk.sentences), dim) float32,
+        aligned with `chunk.sentences`. Unknown rows are left out."""
+        found = {r: self._sentence_cache.get(r) for r in dict.fromkeys(int(r) for r in rows)}
+        missing = [r for r, vectors in found.items() if vectors is None]
+        if missing:
+            for row, vectors in self._docs.sentence_vectors(missing, self.dim).items():
+                vectors.setflags(write=False)  # shared through the cache
+                self._sentence_cache.put(row, vectors)
+                found[row] = vectors
+        return {r: v for r, v in found.items() if v is not None}
+
+    def article(self, article_id: str) -> Article:
+        """The full article. Raises `ArticleNotFoundError` for an unknown id."""
+        try:
+            return self._docs.article(article_id)
+        except KeyError:
+            raise ArticleNotFoundError(
+                f"no article {article_id!r} in index '{self.index_dir}'; check the id "
+                "against the indexed articles"
+            ) from None
+
+    def articles(self) -> list[ArticleRecord]:
+        """Every indexed article, newest first (undated last)."""
+        if self._articles is None:  # a generation never changes: list it once
+            self._articles = self._docs.articles()
+        return list(self._articles)
+
+    def rows_matching(
+        self,
+        *,
+        since: date | None = None,
+        until: date | None = None,
+        sources: Sequence[str] | None = None,
+    ) -> NDArray[np.int64] | None:
+        """Rows of chunks whose article passes every filter given, rows ascending; None
+        when no filter is given (no restriction).
+
+        Args:
+            since, until: inclusive publication date bounds; undated articles never match.
+            sources: article ids or source paths (as listed by `articles()`).
+        """
+        if since is None and until is None and sources is None:
+            return None
+        keep = np.ones(len(self._published), dtype=bool)
+        if since is not None:
+            keep &= self._published >= since.toordinal()
+        if until is not None:
+            keep &= (self._published <= until.toordinal()) & (
+                self._published != np.iinfo(np.int64).min
+            )
+        if sources is not None:
+            chosen = np.zeros_like(keep)
+            for name in sources:
+                if name in self._article_index:
+                    chosen[self._article_index[name]] = True
+                chosen[self._by_source.get(name, [])] = True
+            keep &= chosen
+        return self._rows[keep[self._row_article]]
+
+    def close(self) -> None:
+        self._docs.close()
+
+
+class _Lru(Generic[_K, _V]):
+    """A small thread-safe least-recently-used cache."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[_K, _V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: _K) -> _V | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: _K, value: _V) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
