@@ -228,6 +228,12 @@ def _load_model(name: str, device: str) -> Any:
         ) from e
     logger.info("loading embedding model %r from %s", name, path)
     try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # "Loading weights" bars on every start are noise
+    except ImportError:
+        pass
+    try:
         return SentenceTransformer(path, device=device)
     except Exception as e:  # the library raises many kinds (OSError, ValueError, HF errors)
         raise EmbedderError(

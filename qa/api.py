@@ -16,17 +16,17 @@ from numpy.typing import NDArray
 from corpus import Article
 from index import (
     ArticleRecord,
-    IndexStoreError,
     BuildReport,
     Embedder,
     IndexReader,
+    IndexStoreError,
     add_files,
     load_embedder,
     open_index,
     remove_articles,
 )
-from qa.answer import AnswerConfig, compose_answer
 from index.layout import live_generation
+from qa.answer import AnswerConfig, compose_answer
 from qa.errors import QAConfigError, QuestionError
 from qa.followup import rewrite_query
 from qa.retrieve import RetrievalConfig, retrieve

@@ -59,6 +59,6 @@ def _enable_readline() -> None:
     atexit.register(lambda: _save_history(readline, path))
 
 
-def _save_history(readline, path: Path) -> None:  # noqa: ANN001 - module object
+def _save_history(readline, path: Path) -> None:
     with contextlib.suppress(OSError):
         readline.write_history_file(path)

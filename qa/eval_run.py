@@ -23,7 +23,7 @@ from qa.evaluate import (
     ndcg_at_k,
     recall_at_k,
 )
-from qa.retrieve import RetrievalConfig, retrieve
+from qa.retrieve import retrieve
 
 logger = logging.getLogger(__name__)
 
