@@ -21,10 +21,10 @@ from qa.rank import sentence_features
 from qa.retrieve import retrieve
 
 GRID = {
-    "lexical_weight": [0.2, 0.4, 0.6, 0.8],
-    "phrase_weight": [0.0, 0.15, 0.3, 0.5],
-    "passage_weight": [0.0, 0.1, 0.25, 0.5],
-    "type_bonus": [0.0, 0.05, 0.1],
+    "lexical_weight": [0.2, 0.3, 0.4, 0.6],
+    "phrase_weight": [0.0, 0.15, 0.3],
+    "passage_weight": [0.1, 0.25, 0.5],
+    "type_bonus": [0.05, 0.1],
     "sequence_bonus": [0.0, 0.1],
     "lead_bonus": [0.0, 0.05, 0.1],
 }

@@ -17,7 +17,13 @@ from corpus import Article
 from index import IndexReader
 from index.lexical import tokenize
 from qa.dates import annotate, resolve_dates
-from qa.rank import RankConfig, ScoredSentence, lexical_coverage, score_sentences
+from qa.rank import (
+    RankConfig,
+    ScoredSentence,
+    lexical_coverage,
+    score_sentences,
+    term_weights,
+)
 from qa.types import Answer, Citation, Hit
 
 NO_ANSWER = "The indexed articles don't answer this question."
@@ -36,8 +42,8 @@ class AnswerConfig:
 
     Attributes:
         rank: sentence-scoring weights.
-        min_confidence: abstain when the best sentence's confidence (mean of its dense
-            similarity and its lexical coverage of the question) is below this. Calibrated on
+        min_confidence: abstain when no sentence of the top passages reaches this confidence
+            (mean of its dense similarity and its lexical coverage of the question). Calibrated on
             dev questions and on questions asked of an index that cannot answer them.
         agree_similarity: another article's best sentence at least this similar (cosine) to
             the quote counts as agreeing and gets its own marker on the quote.
@@ -47,7 +53,7 @@ class AnswerConfig:
     """
 
     rank: RankConfig = field(default_factory=RankConfig)
-    min_confidence: float = 0.36
+    min_confidence: float = 0.34
     agree_similarity: float = 0.9
     pair_gain: float = 0.25
     related: int = 3
@@ -76,7 +82,10 @@ def compose_answer(
     vectors = reader.sentence_vectors([h.row for h in hits[: config.rank.passages]])
     scored = score_sentences(reader, question, query, query_vector, hits, vectors, config.rank)
     best = scored[0]
-    confidence = (best.dense + best.lexical) / 2
+    # Relevance of the evidence as a whole, not of the chosen sentence only: a question whose
+    # answer sits next to the sentence that matches it ("after visiting the temple") is
+    # still answered.
+    confidence = max((s.dense + s.lexical) / 2 for s in scored)
     if confidence < config.min_confidence:
         return _abstain(question, query, hits, scored, articles, confidence, config)
     start, end = _extend_with_neighbour(best, hits, scored, query, reader, config)
@@ -144,7 +153,7 @@ def _extend_with_neighbour(
     question terms the best sentence lacks (e.g. a follow-up sentence starting "It ...")."""
     chunk = hits[best.hit].chunk
     tokens = tokenize(query)
-    idf = dict(zip(tokens, reader.token_idf(tokens), strict=True))
+    idf = term_weights(query, tokens, reader)
 
     def coverage(start: int, end: int) -> float:
         return lexical_coverage(tokens, set(tokenize(chunk.text[start - chunk.start: end - chunk.start])), idf)

@@ -70,21 +70,25 @@ def resolve_index(index_dir: Path | None) -> Path:
 @click.option("--full", is_flag=True, help="Re-embed everything instead of syncing changes.")
 @click.option("--model", default=None, help="sentence-transformers model name or path, or 'hash'.")
 @click.option("--keep-removed", is_flag=True, help="Don't delete articles missing from SOURCES.")
+@click.option("--store", "store", default=None, metavar="SPEC",
+              help="Where the vectors live: 'faiss' (default), milvus://HOST:PORT/COLLECTION, "
+                   "or a Milvus Lite file (milvus-lite:PATH or PATH.db). Default: keep the "
+                   "index's; a change rebuilds it fully.")
 def build(sources: tuple[Path, ...], index_dir: Path | None, full: bool, model: str | None,
-          keep_removed: bool) -> None:
+          keep_removed: bool, store: str | None) -> None:
     """Build or sync the index from article files and folders.
 
     With no SOURCES: the sources the index was built from, or the bundled articles.
     Unchanged articles are never embedded again.
 
-    Example: newsqa build articles/ more.jsonl --index data/index
+    Example: newsqa build articles/ more.jsonl --index data/index --store milvus://localhost:19530/news
     """
     from index import build_index, load_embedder
 
     embedder = load_embedder(model or default_model())
     report = build_index(
         resolve_index(index_dir), list(sources) or None, embedder=embedder, full=full,
-        prune=not keep_removed, show_progress=sys.stderr.isatty(),
+        prune=not keep_removed, show_progress=sys.stderr.isatty(), store=store,
     )
     click.echo(report.summary())
 

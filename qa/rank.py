@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 
 from index import IndexReader
 from index.lexical import tokenize
+from qa.aliases import expand_with_roles, role_aliases
 from qa.types import Hit
 
 _WHEN = re.compile(r"^\s*(when|what (day|date|time|year|month)|how long ago|since when)\b", re.I)
@@ -55,12 +56,13 @@ class RankConfig:
 
     passages: int = 8
     dense_weight: float = 1.0
-    lexical_weight: float = 0.6
+    lexical_weight: float = 0.3
     phrase_weight: float = 0.3
-    passage_weight: float = 0.25
-    type_bonus: float = 0.08
-    sequence_bonus: float = 0.08
-    lead_bonus: float = 0.0
+    passage_weight: float = 0.1
+    type_bonus: float = 0.1
+    sequence_bonus: float = 0.1
+    lead_bonus: float = 0.05
+    question_penalty: float = 0.3
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class SentenceFeatures:
     answer_type: float
     sequence: float
     lead: float
+    question: float  # 1.0 for a sentence that asks rather than tells ("...?")
 
     def score(self, config: RankConfig) -> float:
         return (
@@ -84,6 +87,7 @@ class SentenceFeatures:
             + config.type_bonus * self.answer_type
             + config.sequence_bonus * self.sequence
             + config.lead_bonus * self.lead
+            - config.question_penalty * self.question
         )
 
 
@@ -127,6 +131,24 @@ def phrase_coverage(query_tokens: list[str], sentence_tokens: list[str]) -> floa
     if not pairs:
         return 0.0
     return len(pairs & set(zip(sentence_tokens, sentence_tokens[1:], strict=False))) / len(pairs)
+
+
+# "Where will Lee go after visiting the temple?": the clause after "after" sets the scene; the
+# answer is about the main clause, so terms of the subordinate clause count for less.
+_SUBORDINATE = re.compile(r"\b(after|before|while|since|until|during|once)\b([^,?]*)", re.I)
+SUBORDINATE_WEIGHT = 0.35
+
+
+def term_weights(query: str, query_tokens: list[str], reader: IndexReader) -> dict[str, float]:
+    """idf of each query term, scaled down for terms only in a subordinate time clause."""
+    weights = dict(zip(query_tokens, reader.token_idf(query_tokens), strict=True))
+    match = _SUBORDINATE.search(query)
+    if match:
+        main = set(tokenize(query[: match.start()] + " " + query[match.end():]))
+        for token in set(tokenize(match.group(0))) - main:
+            if token in weights:
+                weights[token] *= SUBORDINATE_WEIGHT
+    return weights
 
 
 def lexical_coverage(
@@ -174,11 +196,12 @@ def sentence_features(
     if not hits:
         return []
     query_tokens = tokenize(query)
-    idf = dict(zip(query_tokens, reader.token_idf(query_tokens), strict=True))
+    idf = term_weights(query, query_tokens, reader)
     top = hits[0].score or 1.0
     out = []
     for i, hit in enumerate(hits):
         chunk = hit.chunk
+        aliases = role_aliases(reader.article(chunk.article_id).text)
         sims = _sentence_sims(vectors.get(hit.row), query_vector, len(chunk.sentences))
         passage = hit.score / top if top > 0 else 0.0
         for j, (start, end) in enumerate(chunk.sentences):
@@ -186,12 +209,14 @@ def sentence_features(
             tokens = tokenize(text)
             features = SentenceFeatures(
                 dense=float(sims[j]),
-                lexical=lexical_coverage(query_tokens, set(tokens), idf),
+                lexical=lexical_coverage(
+                    query_tokens, set(tokens) | expand_with_roles(text, aliases), idf),
                 phrase=phrase_coverage(query_tokens, tokens),
                 passage=passage,
                 answer_type=answer_type_bonus(question, text),
                 sequence=follows_on(question, text),
                 lead=1.0 if chunk.n == 0 and j == 0 else 0.0,
+                question=1.0 if text.rstrip(" \"'”’)").endswith("?") else 0.0,
             )
             out.append((i, j, start, end, features))
     return out
