@@ -24,8 +24,11 @@ def confidences(pairs: list[str], *, answerable_only: bool) -> list[float]:
         questions, index_dir = (Path(p) for p in pair.split(":", 1))
         # Never abstain while measuring, so every question reports its confidence.
         base = Assistant.open(index_dir)
-        assistant = Assistant(index_dir, embedder=base.embedder,
-                              answering=replace(base.answering, min_confidence=-1.0))
+        assistant = Assistant(
+            index_dir,
+            embedder=base.embedder,
+            answering=replace(base.answering, min_confidence=-1.0),
+        )
         for ex in load_qa_dataset(questions):
             if answerable_only and ex.unanswerable:
                 continue
@@ -46,7 +49,8 @@ def main() -> None:
         tp = sum(c < t for c in neg)
         fp = sum(c < t for c in pos)
         precision = tp / (tp + fp) if tp + fp else 1.0
-        print(f"{t:>9.2f} {precision:>7.3f} {tp / max(len(neg), 1):>7.3f} {fp / max(len(pos), 1):>8.3f}")
+        recall, lost = tp / max(len(neg), 1), fp / max(len(pos), 1)
+        print(f"{t:>9.2f} {precision:>7.3f} {recall:>7.3f} {lost:>8.3f}")
 
 
 if __name__ == "__main__":

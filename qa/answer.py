@@ -72,8 +72,9 @@ def compose_answer(
     """Turn ranked hits into an `Answer` (see `qa.types.Answer` for the shape)."""
     config = config or AnswerConfig()
     if not hits:
-        return Answer(question=question, text=NO_ARTICLES, abstained=True, citations=(),
-                      hits=(), query=query)
+        return Answer(
+            question=question, text=NO_ARTICLES, abstained=True, citations=(), hits=(), query=query
+        )
     articles = _ArticleCache(reader)
     if _AUTHOR_Q.search(question):
         byline = _byline_answer(question, query, hits, articles)
@@ -94,7 +95,9 @@ def compose_answer(
     cited = {best.hit}
     for other in _agreeing(best, hits, scored, vectors, config):
         h = hits[other.hit]
-        citations.append(_cite(len(citations) + 1, h, other.start, other.end, articles, other.score))
+        citations.append(
+            _cite(len(citations) + 1, h, other.start, other.end, articles, other.score)
+        )
         cited.add(other.hit)
     markers = "".join(f"[{c.n}]" for c in citations)
     for i, hit in enumerate(hits[:top_k]):
@@ -105,8 +108,15 @@ def compose_answer(
             citations.append(_cite(len(citations) + 1, hit, s.start, s.end, articles, s.score))
     first = citations[0]
     text = f"{annotate(first.quote, list(first.dates))} {markers}"
-    return Answer(question=question, text=text, abstained=False, citations=tuple(citations),
-                  hits=tuple(hits[:top_k]), query=query, confidence=round(confidence, 4))
+    return Answer(
+        question=question,
+        text=text,
+        abstained=False,
+        citations=tuple(citations),
+        hits=tuple(hits[:top_k]),
+        query=query,
+        confidence=round(confidence, 4),
+    )
 
 
 class _ArticleCache:
@@ -121,18 +131,38 @@ class _ArticleCache:
 
 
 def _cite(
-    n: int, hit: Hit, start: int, end: int, articles: _ArticleCache, score: float,
-    *, field_name: str = "text",
+    n: int,
+    hit: Hit,
+    start: int,
+    end: int,
+    articles: _ArticleCache,
+    score: float,
+    *,
+    field_name: str = "text",
 ) -> Citation:
     article = articles.get(hit.chunk.article_id)
     source_text = getattr(article, field_name) or ""
     quote = source_text[start:end]
-    dates = resolve_dates(quote, article.published) if article.published and field_name == "text" else []
+    dates = (
+        resolve_dates(quote, article.published)
+        if article.published and field_name == "text"
+        else []
+    )
     paragraph = article.paragraph_at(start) + 1 if field_name == "text" else 0
     return Citation(
-        n=n, article_id=article.id, title=article.title, published=article.published,
-        byline=article.byline, source=article.source, paragraph=paragraph, start=start, end=end,
-        quote=quote, passage=hit.chunk, score=round(float(score), 4), dates=tuple(dates),
+        n=n,
+        article_id=article.id,
+        title=article.title,
+        published=article.published,
+        byline=article.byline,
+        source=article.source,
+        paragraph=paragraph,
+        start=start,
+        end=end,
+        quote=quote,
+        passage=hit.chunk,
+        score=round(float(score), 4),
+        dates=tuple(dates),
         field=field_name,
     )
 
@@ -156,7 +186,9 @@ def _extend_with_neighbour(
     idf = term_weights(query, tokens, reader)
 
     def coverage(start: int, end: int) -> float:
-        return lexical_coverage(tokens, set(tokenize(chunk.text[start - chunk.start: end - chunk.start])), idf)
+        return lexical_coverage(
+            tokens, set(tokenize(chunk.text[start - chunk.start : end - chunk.start])), idf
+        )
 
     alone = coverage(best.start, best.end)
     options = []
@@ -165,7 +197,7 @@ def _extend_with_neighbour(
             s, e = chunk.sentences[j]
             lo, hi = min(s, best.start), max(e, best.end)
             # Never join across a paragraph break: the quote must read as one passage.
-            if "\n" in chunk.text[lo - chunk.start: hi - chunk.start]:
+            if "\n" in chunk.text[lo - chunk.start : hi - chunk.start]:
                 continue
             gain = coverage(lo, hi) - alone
             neighbour = next((x for x in scored if x.hit == best.hit and x.index == j), None)
@@ -223,9 +255,18 @@ def _abstain(
     for i, hit in enumerate(hits[: config.related]):
         s = _best_in_hit(scored, i)
         start, end = (s.start, s.end) if s else (hit.chunk.start, hit.chunk.end)
-        citations.append(_cite(len(citations) + 1, hit, start, end, articles, s.score if s else hit.score))
-    return Answer(question=question, text=NO_ANSWER, abstained=True, citations=tuple(citations),
-                  hits=tuple(hits[: config.related]), query=query, confidence=round(confidence, 4))
+        citations.append(
+            _cite(len(citations) + 1, hit, start, end, articles, s.score if s else hit.score)
+        )
+    return Answer(
+        question=question,
+        text=NO_ANSWER,
+        abstained=True,
+        citations=tuple(citations),
+        hits=tuple(hits[: config.related]),
+        query=query,
+        confidence=round(confidence, 4),
+    )
 
 
 def _byline_answer(
@@ -237,5 +278,12 @@ def _byline_answer(
     if not article.byline:
         return None
     citation = _cite(1, hit, 0, len(article.byline), articles, hit.score, field_name="byline")
-    return Answer(question=question, text=f"{article.byline} [1]", abstained=False,
-                  citations=(citation,), hits=(hit,), query=query, confidence=1.0)
+    return Answer(
+        question=question,
+        text=f"{article.byline} [1]",
+        abstained=False,
+        citations=(citation,),
+        hits=(hit,),
+        query=query,
+        confidence=1.0,
+    )

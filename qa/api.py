@@ -124,8 +124,9 @@ class Assistant:
         vector = self._embed(query) if self.retrieval.mode != "lexical" else None
         depth = max(top_k, self.answering.rank.passages)
         hits = retrieve(reader, query, vector, top_k=depth, config=self.retrieval, rows=rows)
-        answer = compose_answer(reader, question, query, vector, hits, top_k=top_k,
-                                config=self.answering)
+        answer = compose_answer(
+            reader, question, query, vector, hits, top_k=top_k, config=self.answering
+        )
         if note:
             answer = _with_message(answer, note)
         logger.debug("answered in %.1f ms", (time.perf_counter() - started) * 1000)
@@ -144,7 +145,9 @@ class Assistant:
         """The full article `article_id` as indexed."""
         return self._current_reader().article(article_id)
 
-    def add_files(self, paths: Sequence[str | Path], *, progress: Progress | None = None) -> BuildReport:
+    def add_files(
+        self, paths: Sequence[str | Path], *, progress: Progress | None = None
+    ) -> BuildReport:
         """Add article files to the index (incremental build), then serve the new index."""
         report = add_files(self.index_dir, list(paths), embedder=self.embedder, progress=progress)
         self.reload()
@@ -152,8 +155,9 @@ class Assistant:
 
     def remove_article(self, article_id: str, *, progress: Progress | None = None) -> BuildReport:
         """Remove one article from the index, then serve the new index."""
-        report = remove_articles(self.index_dir, [article_id], embedder=self.embedder,
-                                 progress=progress)
+        report = remove_articles(
+            self.index_dir, [article_id], embedder=self.embedder, progress=progress
+        )
         self.reload()
         return report
 
@@ -175,8 +179,9 @@ class Assistant:
             try:
                 self.reload()
             except Exception:  # a half-visible new build: keep serving the old snapshot
-                logger.warning("could not switch to the new index; serving the previous one",
-                               exc_info=True)
+                logger.warning(
+                    "could not switch to the new index; serving the previous one", exc_info=True
+                )
             reader = self._reader
         return reader
 

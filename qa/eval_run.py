@@ -44,33 +44,61 @@ class EvalReport:
     failures: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"dataset": self.dataset, "kind": self.kind, "index": self.index_dir,
-                "questions": self.questions, "seconds": round(self.seconds, 1),
-                "metrics": self.rows, "failures": self.failures}
+        return {
+            "dataset": self.dataset,
+            "kind": self.kind,
+            "index": self.index_dir,
+            "questions": self.questions,
+            "seconds": round(self.seconds, 1),
+            "metrics": self.rows,
+            "failures": self.failures,
+        }
 
     def format(self) -> str:
         metrics = sorted({m for row in self.rows.values() for m in row}, key=_metric_order)
-        lines = [f"{self.dataset} ({self.kind}, {self.questions} questions, index {self.index_dir})",
-                 "mode     " + "".join(f"{m:>12}" for m in metrics)]
+        lines = [
+            f"{self.dataset} ({self.kind}, {self.questions} questions, index {self.index_dir})",
+            "mode     " + "".join(f"{m:>12}" for m in metrics),
+        ]
         for mode, row in self.rows.items():
-            lines.append(f"{mode:<9}" + "".join(
-                f"{row[m]:>12.4f}" if m in row else f"{'-':>12}" for m in metrics))
+            lines.append(
+                f"{mode:<9}"
+                + "".join(f"{row[m]:>12.4f}" if m in row else f"{'-':>12}" for m in metrics)
+            )
         for failure in self.failures[:20]:
             lines.append(f"  missed {failure['id']}: {failure['question']!r} -> {failure['got']!r}")
         lines.append(f"({self.seconds:.1f} s)")
         return "\n".join(lines)
 
 
-_ORDER = ["top1", "top3", "abstain_p", "abstain_r", "ndcg@10", "r@1", "r@5", "r@10", "r@100",
-          "mrr@10", "mrr"]
+_ORDER = [
+    "top1",
+    "top3",
+    "abstain_p",
+    "abstain_r",
+    "ndcg@10",
+    "r@1",
+    "r@5",
+    "r@10",
+    "r@100",
+    "mrr@10",
+    "mrr",
+]
 
 
 def _metric_order(name: str) -> int:
     return _ORDER.index(name) if name in _ORDER else len(_ORDER)
 
 
-def run_eval(dataset: Path, *, index_dir: Path, mode: str = "all", model: str,
-             limit: int | None = None, explicit_index: bool = False) -> EvalReport:
+def run_eval(
+    dataset: Path,
+    *,
+    index_dir: Path,
+    mode: str = "all",
+    model: str,
+    limit: int | None = None,
+    explicit_index: bool = False,
+) -> EvalReport:
     """Evaluate `dataset` (format detected) against `index_dir`, building it when the dataset
     brings its own corpus (BEIR, realtimeqa) and no index was named."""
     started = time.perf_counter()
@@ -101,13 +129,15 @@ def _assistants(index_dir: Path, modes: tuple[str, ...]) -> dict[str, Assistant]
     base = Assistant.open(index_dir)
     out = {}
     for m in modes:
-        out[m] = Assistant(index_dir, embedder=base.embedder,
-                           retrieval=replace(base.retrieval, mode=m))  # type: ignore[arg-type]
+        out[m] = Assistant(
+            index_dir, embedder=base.embedder, retrieval=replace(base.retrieval, mode=m)
+        )  # type: ignore[arg-type]
     return out
 
 
-def _run_qa(dataset: Path, kind: str, index_dir: Path, modes: tuple[str, ...],
-            limit: int | None) -> EvalReport:
+def _run_qa(
+    dataset: Path, kind: str, index_dir: Path, modes: tuple[str, ...], limit: int | None
+) -> EvalReport:
     examples = load_qa_dataset(dataset)[:limit]
     report = EvalReport(str(dataset), kind, str(index_dir), len(examples))
     for m, assistant in _assistants(index_dir, modes).items():
@@ -162,8 +192,9 @@ def _doc_ranking(assistant: Assistant, query: str, depth: int = DOC_DEPTH) -> li
     return ranking
 
 
-def _retrieval_metrics(ranks: list[list[str]], golds: list[dict[str, int]],
-                       ks: tuple[int, ...]) -> dict[str, float]:
+def _retrieval_metrics(
+    ranks: list[list[str]], golds: list[dict[str, int]], ks: tuple[int, ...]
+) -> dict[str, float]:
     n = len(ranks)
     row = {"ndcg@10": sum(ndcg_at_k(r, g, 10) for r, g in zip(ranks, golds, strict=True)) / n}
     for k in ks:
@@ -172,20 +203,30 @@ def _retrieval_metrics(ranks: list[list[str]], golds: list[dict[str, int]],
     return row
 
 
-def _run_beir(folder: Path, index_dir: Path, modes: tuple[str, ...], model: str,
-              limit: int | None, explicit_index: bool) -> EvalReport:
+def _run_beir(
+    folder: Path,
+    index_dir: Path,
+    modes: tuple[str, ...],
+    model: str,
+    limit: int | None,
+    explicit_index: bool,
+) -> EvalReport:
     data = load_beir(folder)
     if explicit_index:
         from index import build_index, load_embedder
 
-        build_index(index_dir, [data.corpus_path], embedder=load_embedder(model), show_progress=True)
+        build_index(
+            index_dir, [data.corpus_path], embedder=load_embedder(model), show_progress=True
+        )
     else:
         index_dir = _ensure_index(data.corpus_path, index_dir, folder, model)
     qids = [q for q in data.queries if q in data.qrels][:limit]
     report = EvalReport(str(folder), "beir", str(index_dir), len(qids))
     for m, assistant in _assistants(index_dir, modes).items():
-        ranks = [_doc_ranking(assistant, data.queries[q]) for q in
-                 tqdm(qids, desc=f"{m} queries", leave=False, disable=None)]
+        ranks = [
+            _doc_ranking(assistant, data.queries[q])
+            for q in tqdm(qids, desc=f"{m} queries", leave=False, disable=None)
+        ]
         golds = [data.qrels[q] for q in qids]
         report.rows[m] = _retrieval_metrics(ranks, golds, ks=(1, 5, 10, 100))
     return report

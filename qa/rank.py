@@ -8,6 +8,7 @@ the kind of thing the question asks for (a date for "when", a number for "how ma
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -19,10 +20,18 @@ from index.lexical import tokenize
 from qa.aliases import expand_with_roles, role_aliases
 from qa.types import Hit
 
-_WHEN = re.compile(r"^\s*(when|what (day|date|time|year|month)|how long ago|since when)\b", re.I)
-_HOW_MANY = re.compile(r"\b(how (many|much|old|long|far|big|large|high|often)|what (number|percentage|share|age))\b", re.I)
+_WHEN = re.compile(
+    r"^\s*(when|what (day|date|time|year|month)|how long ago|since when)\b", re.I
+)
+_HOW_MANY = re.compile(
+    r"\b(how (many|much|old|long|far|big|large|high|often)|"
+    r"what (number|percentage|share|age))\b",
+    re.I,
+)
 _WHO = re.compile(r"^\s*(who|whom|whose)\b", re.I)
-_WHERE = re.compile(r"^\s*(where|in what (city|country|place|region)|which (city|country|place))\b", re.I)
+_WHERE = re.compile(
+    r"^\s*(where|in what (city|country|place|region)|which (city|country|place))\b", re.I
+)
 _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december|"
     "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
@@ -127,10 +136,10 @@ def follows_on(question: str, sentence: str) -> float:
 def phrase_coverage(query_tokens: list[str], sentence_tokens: list[str]) -> float:
     """Share of the question's adjacent term pairs ("prime minist") found adjacent in the
     sentence: rewards sentences that use the question's phrases, not just its words."""
-    pairs = set(zip(query_tokens, query_tokens[1:], strict=False))
+    pairs = set(itertools.pairwise(query_tokens))
     if not pairs:
         return 0.0
-    return len(pairs & set(zip(sentence_tokens, sentence_tokens[1:], strict=False))) / len(pairs)
+    return len(pairs & set(itertools.pairwise(sentence_tokens))) / len(pairs)
 
 
 # "Where will Lee go after visiting the temple?": the clause after "after" sets the scene; the

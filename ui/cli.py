@@ -9,16 +9,27 @@ import click
 
 
 @click.command()
-@click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None,
-              help="Index directory (default: $NEWSQA_INDEX or ~/.local/share/newsqa/index).")
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to bind; keep loopback unless you set --auth.")
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Index directory (default: $NEWSQA_INDEX or ~/.local/share/newsqa/index).",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to bind; keep loopback unless you set --auth.",
+)
 @click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--auth", default=None, metavar="USER:PASS",
-              help="Require a login (also $NEWSQA_AUTH).")
+@click.option(
+    "--auth", default=None, metavar="USER:PASS", help="Require a login (also $NEWSQA_AUTH)."
+)
 @click.option("--model", default=None, help="Model used when the index must be built first.")
-def serve(index_dir: Path | None, host: str, port: int, auth: str | None,
-          model: str | None) -> None:
+def serve(
+    index_dir: Path | None, host: str, port: int, auth: str | None, model: str | None
+) -> None:
     """Start the chat UI in the browser, building the index from the bundled articles first
     if there is none.
 
@@ -33,7 +44,9 @@ def serve(index_dir: Path | None, host: str, port: int, auth: str | None,
     try:
         open_index(index_dir).close()
     except IndexNotFoundError:
-        click.echo(f"no index at '{index_dir}' yet; building it from the bundled articles", err=True)
+        click.echo(
+            f"no index at '{index_dir}' yet; building it from the bundled articles", err=True
+        )
         build_index(index_dir, None, embedder=load_embedder(model or default_model()))
     credentials = _parse_auth(auth or os.environ.get("NEWSQA_AUTH"))
     assistant = Assistant.open(index_dir)

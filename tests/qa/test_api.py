@@ -22,8 +22,8 @@ def test_answer_quotes_article_text_exactly(assistant: Assistant) -> None:
     assert "183" in answer.citations[0].quote
     for citation in answer.citations:
         article = assistant.article(citation.article_id)
-        assert getattr(article, citation.field)[citation.start:citation.end] == citation.quote
-        assert citation.passage.text == article.text[citation.passage.start:citation.passage.end]
+        assert getattr(article, citation.field)[citation.start : citation.end] == citation.quote
+        assert citation.passage.text == article.text[citation.passage.start : citation.passage.end]
 
 
 def test_answer_text_is_the_quote_with_markers(assistant: Assistant) -> None:
@@ -78,8 +78,9 @@ def test_source_filter(assistant: Assistant) -> None:
 
 def test_follow_up_uses_history(assistant: Assistant) -> None:
     first = assistant.ask("What happened at the Chosei coal mine in 1942?")
-    follow = assistant.ask("And how many of them were Korean?",
-                           history=[(first.question, first.text)])
+    follow = assistant.ask(
+        "And how many of them were Korean?", history=[(first.question, first.text)]
+    )
     assert "Chosei" in follow.query
     assert "136 Korean laborers" in follow.citations[0].quote
 
@@ -100,7 +101,13 @@ def test_empty_questions_are_refused(assistant: Assistant, question: str) -> Non
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"top_k": 0}, {"top_k": 51}, {"since": "yesterday"}, {"since": "2026-02-01", "until": "2026-01-01"}]
+    "kwargs",
+    [
+        {"top_k": 0},
+        {"top_k": 51},
+        {"since": "yesterday"},
+        {"since": "2026-02-01", "until": "2026-01-01"},
+    ],
 )
 def test_bad_options_are_refused(assistant: Assistant, kwargs: dict) -> None:
     with pytest.raises(QAConfigError):
@@ -116,8 +123,11 @@ def test_long_and_odd_questions(assistant: Assistant) -> None:
 
 def test_add_and_remove_articles(assistant: Assistant, tmp_path: Path) -> None:
     new = tmp_path / "upload.md"
-    new.write_text("# Zoo welcomes panda twins\n\nThe city zoo said its giant panda gave birth "
-                   "to twins named Lin and Bao on Saturday.\n", encoding="utf-8")
+    new.write_text(
+        "# Zoo welcomes panda twins\n\nThe city zoo said its giant panda gave birth "
+        "to twins named Lin and Bao on Saturday.\n",
+        encoding="utf-8",
+    )
     report = assistant.add_files([new])
     assert len(report.added) == 1
     answer = assistant.ask("What were the panda twins named?")

@@ -59,7 +59,7 @@ def test_index_from_environment(articles_dir: Path, tmp_path: Path,
 def test_errors_are_one_line(args: list[str], message: str, hash_index: Path,
                              tmp_path: Path) -> None:
     args = [a.format(missing=tmp_path / "nothing", built=hash_index) for a in args]
-    code, out, err = run(*args)
+    code, _, err = run(*args)
     assert code == 1
     assert message in err
     assert err.count("\n") == 1 and "Traceback" not in err
