@@ -1,5 +1,5 @@
-"""Chunks in, a durable searchable index out: embedders, FAISS + BM25 + SQLite stores,
-incremental atomic builds, and `IndexReader` for the query path."""
+"""Chunks in, a durable searchable index out: embedders, vector stores (FAISS or Milvus),
+BM25 + SQLite stores, incremental atomic builds, and `IndexReader` for the query path."""
 
 from index.build import BuildReport, build_index
 from index.docstore import ArticleRecord
@@ -12,6 +12,7 @@ from index.errors import (
     IndexLockedError,
     IndexNotFoundError,
     IndexStoreError,
+    VectorStoreError,
 )
 from index.info import index_info
 from index.lexical import tokenize
@@ -35,6 +36,7 @@ __all__ = [
     "IndexStoreError",
     "Manifest",
     "SentenceTransformerEmbedder",
+    "VectorStoreError",
     "add_files",
     "build_index",
     "index_info",

@@ -4,12 +4,14 @@ A sync loads the sources, compares content hashes with the live generation (see
 `index.plan`) and writes a new generation: unchanged articles are carried over by copying
 the previous SQLite file and FAISS vectors (never re-embedded), changed and removed ones
 are deleted, new and changed ones are chunked and embedded, and BM25 is rebuilt from the
-stored per-chunk terms. A different embedder or chunking config forces a full rebuild.
+stored per-chunk terms. A different embedder, chunking config or vector store forces a
+full rebuild.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass, field
@@ -27,6 +29,7 @@ from index.layout import LIBRARY_DIR, generation_number, remove_leftovers
 from index.locking import DEFAULT_LOCK_TIMEOUT, build_lock
 from index.plan import SyncPlan, plan_sync
 from index.sources import load_sources, resolve_sources
+from index.store import DEFAULT_STORE, parse_store_spec
 
 __all__ = ["BuildReport", "SyncRequest", "build_index", "prepare_index_dir", "sync_locked"]
 
@@ -76,7 +79,8 @@ class BuildReport:
 class SyncRequest:
     """Everything a sync needs besides the index directory (see `build_index`).
 
-    `exclude` ids are added to the manifest's excluded list, `include` ids taken out.
+    `exclude` ids are added to the manifest's excluded list, `include` ids taken out;
+    `store` is a canonical vector store spec (None keeps the index's).
     """
 
     sources: tuple[str, ...] | None
@@ -88,6 +92,7 @@ class SyncRequest:
     progress: Progress | None = None
     exclude: frozenset[str] = field(default_factory=frozenset)
     include: frozenset[str] = field(default_factory=frozenset)
+    store: str | None = None
 
 
 def build_index(
@@ -101,6 +106,7 @@ def build_index(
     show_progress: bool = False,
     progress: Progress | None = None,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    store: str | Path | None = None,
 ) -> BuildReport:
     """Sync the index at `index_dir` with `sources`; create it if needed.
 
@@ -119,12 +125,17 @@ def build_index(
         progress: called as progress(stage, done, total) with stage in "load", "chunk",
             "embed", "lexical", "write".
         lock_timeout: seconds to wait for another build of the same index.
+        store: where the vectors live: "faiss" (files in the index, the default for a new
+            index), "milvus://HOST:PORT/COLLECTION", or "milvus-lite:PATH" (see
+            `index.store`); None keeps the index's. A different one forces a full rebuild.
 
     Raises:
         IndexLockedError: another build held the lock for `lock_timeout` seconds.
         IndexFormatError: the existing index is unreadable (pass `full=True`).
         IndexStoreError: a source does not exist, or `index_dir` is not an index folder.
+        VectorStoreError: a bad `store` spec, or the store cannot be used.
     """
+    spec = None if store is None else parse_store_spec(store)
     index_dir = prepare_index_dir(index_dir)
     request = SyncRequest(
         sources=None if sources is None else tuple(str(s) for s in sources),
@@ -134,6 +145,7 @@ def build_index(
         prune=prune,
         show_progress=show_progress,
         progress=progress,
+        store=spec,
     )
     with build_lock(index_dir, timeout=lock_timeout):
         return sync_locked(index_dir, request)
@@ -157,10 +169,41 @@ def prepare_index_dir(index_dir: str | Path) -> Path:
 
 
 def sync_locked(index_dir: Path, request: SyncRequest) -> BuildReport:
-    """The body of `build_index`; the caller holds the build lock."""
+    """The body of `build_index`; the caller holds the build lock.
+
+    Raises:
+        IndexStoreError: also when writing fails (a full disk, a read-only folder): the
+            new generation is discarded and the previous one stays live.
+    """
+    try:
+        return _sync(index_dir, request)
+    except (OSError, sqlite3.OperationalError) as e:
+        raise _write_failed(index_dir, e) from e
+    except RuntimeError as e:  # FAISS reports failed writes as RuntimeError
+        if "write error" not in str(e):
+            raise
+        raise _write_failed(index_dir, e) from e
+
+
+def _write_failed(index_dir: Path, error: Exception) -> IndexStoreError:
+    if isinstance(error, OSError) and error.strerror:
+        where = f": '{error.filename}'" if error.filename else ""
+        reason = f"{error.strerror}{where}"
+    else:  # FAISS errors name the C++ function first; the useful part comes last
+        reason = str(error).replace("\n", " ").rsplit("Error: ", 1)[-1][:200]
+    return IndexStoreError(
+        f"could not write the index at '{index_dir}' ({reason}); the previous index is "
+        "unchanged and still served. Free disk space or fix the folder's permissions, "
+        "then run the build again"
+    )
+
+
+def _sync(index_dir: Path, request: SyncRequest) -> BuildReport:
     started = time.perf_counter()
     remove_leftovers(index_dir)
-    previous = read_previous(index_dir, full=request.full, sources_given=request.sources)
+    previous = read_previous(
+        index_dir, full=request.full, sources_given=request.sources, store=request.store
+    )
     sources = resolve_sources(index_dir, request.sources, previous)
     loaded = load_sources(
         index_dir, sources, show_progress=request.show_progress, progress=request.progress
@@ -191,6 +234,7 @@ def sync_locked(index_dir: Path, request: SyncRequest) -> BuildReport:
         config=config,
         sources=sources,
         excluded=sorted(excluded),
+        store=request.store or (previous.manifest.store if previous else DEFAULT_STORE),
         show_progress=request.show_progress,
         progress=request.progress,
     )
@@ -224,6 +268,8 @@ def _full_rebuild_reason(
     if previous.unreadable:
         return f"the previous index could not be read ({previous.unreadable})"
     old = previous.manifest
+    if request.store is not None and request.store != old.store:
+        return f"vector store changed from {old.store!r} to {request.store!r}"
     if old.embedder.name != request.embedder.name:
         return f"embedder changed from {old.embedder.name!r} to {request.embedder.name!r}"
     if dict(old.chunking) != config.to_dict():

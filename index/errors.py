@@ -13,6 +13,7 @@ __all__ = [
     "IndexLockedError",
     "IndexNotFoundError",
     "IndexStoreError",
+    "VectorStoreError",
 ]
 
 
@@ -39,6 +40,12 @@ class IndexLockedError(IndexStoreError):
 
 class EmbedderError(IndexStoreError):
     """An embedding model cannot be loaded or used."""
+
+
+class VectorStoreError(IndexStoreError):
+    """A vector store cannot be used: an unknown store spec, a Milvus server that cannot be
+    reached or refuses a request, a collection that belongs to another index, or pymilvus
+    missing."""
 
 
 class ArticleNotFoundError(IndexStoreError, KeyError):

@@ -1,8 +1,10 @@
 """Read the previous generation and write the next one.
 
 A new generation is written into a private `tmp-*` folder: the SQLite file (copied from
-the previous generation and edited, or new), the FAISS vectors, the BM25 files, every file
-fsynced, and `manifest.json` last; `layout.publish` then swaps it in.
+the previous generation and edited, or new), the vectors (a FAISS file, or a record of the
+generation's vectors in Milvus), the BM25 files, every file fsynced, and `manifest.json`
+last; `layout.publish` then swaps it in. After old generations are deleted, the vector
+store frees what no kept generation uses.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from index.embedder import Embedder, sentence_vector_mode
 from index.errors import IndexFormatError, IndexStoreError
 from index.ingest import Progress, ingest
 from index.layout import (
-    FAISS_FILE,
     LEXICAL_DIR,
     SQLITE_FILE,
     fsync_dir,
@@ -43,7 +44,7 @@ from index.manifest import (
     write_manifest,
 )
 from index.plan import PreviousArticle, SyncPlan
-from index.store import VectorStore
+from index.store import StoreBackend, VectorStore, store_backend
 
 __all__ = ["Previous", "Written", "read_previous", "write_generation"]
 
@@ -52,8 +53,9 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Previous:
-    """The live generation before a sync. `vectors` is loaded for incremental builds;
-    `unreadable` says why its data cannot be carried over (a full rebuild follows)."""
+    """The live generation before a sync. `vectors`, a writable fork of its vector store,
+    is loaded for incremental builds; `unreadable` says why its data cannot be carried
+    over (a full rebuild follows)."""
 
     folder: Path
     manifest: Manifest
@@ -70,13 +72,19 @@ class Written:
 
 
 def read_previous(
-    index_dir: Path, *, full: bool, sources_given: Sequence[str] | None
+    index_dir: Path,
+    *,
+    full: bool,
+    sources_given: Sequence[str] | None,
+    store: str | None = None,
 ) -> Previous | None:
-    """The live generation of `index_dir`, or None for a new index.
+    """The live generation of `index_dir`, or None for a new index. Its vectors are
+    loaded unless `full` or the requested `store` spec differs from the index's.
 
     Raises:
         IndexFormatError: the manifest is unreadable or from a newer newsqa, and this is
             not a full rebuild with sources given (which ignores the old index).
+        VectorStoreError: the vector store (a Milvus server) cannot be reached.
     """
     try:
         folder = live_generation(index_dir)
@@ -93,7 +101,8 @@ def read_previous(
     try:
         with _closing(DocStore(folder / SQLITE_FILE)) as docs:
             locations = docs.locations()
-        vectors = None if full else VectorStore.load(folder / FAISS_FILE)
+        keep = not full and store in (None, manifest.store)
+        vectors = store_backend(manifest.store).fork(folder) if keep else None
     except (OSError, RuntimeError, ValueError, KeyError, sqlite3.DatabaseError) as e:
         reason = str(e).replace("\n", " ").rsplit("Error: ", 1)[-1][:200]
         return Previous(folder, manifest, _articles(manifest, {}), unreadable=reason)
@@ -132,19 +141,24 @@ def write_generation(
     config: ChunkConfig,
     sources: Sequence[str],
     excluded: Sequence[str],
+    store: str,
     show_progress: bool = False,
     progress: Progress | None = None,
 ) -> Written:
-    """Write and publish the generation that `plan` describes; returns where it went."""
+    """Write and publish the generation that `plan` describes, its vectors in the
+    `store` spec; returns where it went."""
+    backend = store_backend(store)
     build_dir = new_build_dir(index_dir)
+    filled = None
     try:
         base = previous if incremental else None
-        filled = _fill(build_dir, plan, base, previous, embedder, config, show_progress, progress)
+        filled = _fill(build_dir, plan, base, previous, backend, embedder, config,
+                       show_progress, progress)
         if progress:
             progress("write", 0, 1)
         fsync_file(build_dir / SQLITE_FILE)
-        filled.vectors.save(build_dir / FAISS_FILE)
-        fsync_file(build_dir / FAISS_FILE)
+        for path in filled.vectors.save(build_dir):
+            fsync_file(path)
         unchanged_model = base is not None and filled.embedded_chunks == 0
         manifest = Manifest(
             built_at=now_iso(),
@@ -161,17 +175,33 @@ def write_generation(
             duplicates=dict(sorted(plan.duplicates.items())),
             excluded=tuple(excluded),
             next_row=filled.next_row,
+            store=store,
         )
         write_manifest(build_dir, manifest)
         final = publish(index_dir, build_dir)
     except BaseException:
         shutil.rmtree(build_dir, ignore_errors=True)
         raise
+    finally:
+        for vectors in (filled.vectors if filled else None, previous and previous.vectors):
+            if vectors is not None:
+                vectors.close()
     if progress:
         progress("write", 1, 1)
-    remove_old_generations(index_dir, keep=(final, previous.folder if previous else None))
+    kept = (final, previous.folder if previous else None)
+    remove_old_generations(index_dir, keep=kept)
+    _collect(backend, [p for p in kept if p is not None and p.is_dir()])
     logger.info("published '%s' (%s chunks)", final, f"{filled.counts.chunks:,}")
     return Written(final, filled.counts.chunks, filled.embedded_chunks)
+
+
+def _collect(backend: StoreBackend, kept: list[Path]) -> None:
+    """Free the vectors of deleted generations; the build is published whatever happens."""
+    try:
+        backend.collect(kept)
+    except IndexStoreError as e:
+        logger.warning("could not free the vectors of old generations (%s); the next build "
+                       "tries again", e)
 
 
 @dataclass(frozen=True)
@@ -188,6 +218,7 @@ def _fill(
     plan: SyncPlan,
     base: Previous | None,
     previous: Previous | None,
+    backend: StoreBackend,
     embedder: Embedder,
     config: ChunkConfig,
     show_progress: bool,
@@ -198,9 +229,10 @@ def _fill(
     if base is not None:
         docs, vectors, entries, to_embed, start_row = _carry_over(build_dir, plan, base)
     else:
-        docs = DocWriter(build_dir / SQLITE_FILE, create=True)
-        vectors, entries, start_row = VectorStore.empty(embedder.dim), {}, 0
         to_embed = plan.kept + _carried_articles(plan, previous)
+        vectors = backend.create(embedder.dim, previous=previous.folder if previous else None)
+        docs = DocWriter(build_dir / SQLITE_FILE, create=True)
+        entries, start_row = {}, 0
     try:
         ingested = ingest(to_embed, start_row=start_row, embedder=embedder, config=config,
                           docs=docs, vectors=vectors, show_progress=show_progress,

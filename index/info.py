@@ -30,6 +30,7 @@ def index_info(index_dir: str | Path) -> dict[str, Any]:
         "format": manifest.format_version,
         "embedder": manifest.embedder.name,
         "dimension": manifest.embedder.dim,
+        "vector store": manifest.store,
         "sentences from": manifest.sentence_vectors,
         "chunking": dict(manifest.chunking),
         "articles": manifest.counts.articles,

@@ -3,7 +3,8 @@
 ```
 INDEX/
   CURRENT          text: the name of the live generation, e.g. "gen-3"
-  gen-3/           manifest.json (written last), vectors.faiss, store.sqlite, lexical/
+  gen-3/           manifest.json (written last), vectors.faiss (or vectors.milvus.json),
+                   store.sqlite, lexical/
   gen-2/           the previous generation, kept for readers that just read CURRENT
   library/         files added with `add_files`, under generated safe names
   .lock            the build lock (fcntl)
@@ -91,9 +92,25 @@ def require_generation(index_dir: Path) -> Path:
     """`live_generation`, raising `IndexNotFoundError` when there is none."""
     folder = live_generation(index_dir)
     if folder is None:
+        if _holds_other_files(index_dir):
+            raise IndexNotFoundError(
+                f"no index (no manifest.json) at '{index_dir}', a folder of other files; "
+                "pass the folder of a newsqa index, or build one in a new folder with "
+                "'newsqa build --index NEW_FOLDER'"
+            )
         what = "no index" if not index_dir.exists() else "no index (no manifest.json)"
         raise IndexNotFoundError(f"{what} at '{index_dir}'; run 'newsqa build' first")
     return folder
+
+
+def _holds_other_files(index_dir: Path) -> bool:
+    """A folder with files that a newsqa index never holds (another tool's)."""
+    try:
+        names = [p.name for p in index_dir.iterdir()] if index_dir.is_dir() else []
+    except OSError:
+        return False
+    ours = (CURRENT_FILE, LOCK_FILE, LIBRARY_DIR, f".{CURRENT_FILE}.tmp")
+    return any(not (n in ours or n.startswith(("gen-", _TMP_PREFIX))) for n in names)
 
 
 def new_build_dir(index_dir: Path) -> Path:
@@ -121,11 +138,15 @@ def publish(index_dir: Path, build_dir: Path) -> Path:
 
 
 def remove_leftovers(index_dir: Path) -> None:
-    """Delete build folders left by crashed builds. Only call holding the build lock."""
+    """Delete build folders and half-copied library files left by crashed builds. Only
+    call holding the build lock."""
     for path in index_dir.glob(f"{_TMP_PREFIX}*"):
         if path.is_dir():
             logger.info("removing '%s', left by an interrupted build", path)
             shutil.rmtree(path, ignore_errors=True)
+    for path in (index_dir / LIBRARY_DIR).glob(".*.part"):
+        logger.info("removing '%s', left by an interrupted upload", path)
+        path.unlink(missing_ok=True)
 
 
 def remove_old_generations(index_dir: Path, *, keep: tuple[Path | None, ...]) -> None:

@@ -21,7 +21,7 @@ from corpus.errors import ArticleFormatError
 from corpus.load import SUPPORTED_EXTENSIONS, Skipped, load_articles, load_file
 from index.build import BuildReport, SyncRequest, prepare_index_dir, sync_locked
 from index.embedder import Embedder
-from index.errors import ArticleNotFoundError
+from index.errors import ArticleNotFoundError, IndexStoreError
 from index.ingest import Progress
 from index.layout import fsync_dir, live_generation, require_generation
 from index.locking import DEFAULT_LOCK_TIMEOUT, build_lock
@@ -110,11 +110,18 @@ def _copy_in(path: Path, library: Path, taken: set[str], skipped: list[Skipped])
     else:
         target = library / _safe_name(path.stem, extension, library, taken)
         partial = library / f".{target.name}.part"  # hidden: never loaded as an article
-        with open(partial, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(partial, target)
+        try:
+            with open(partial, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(partial, target)
+        except OSError as e:  # a full disk: leave nothing half-written behind
+            partial.unlink(missing_ok=True)
+            raise IndexStoreError(
+                f"could not copy '{path.name}' into '{library}' ({e.strerror or e}); nothing "
+                "was added. Free disk space, then add the files again"
+            ) from e
     try:
         return [a.id for a in load_file(target, root=library)]
     except ArticleFormatError as e:

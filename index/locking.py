@@ -11,7 +11,7 @@ import logging
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from index.errors import IndexLockedError
@@ -36,15 +36,25 @@ def build_lock(index_dir: Path, *, timeout: float = DEFAULT_LOCK_TIMEOUT) -> Ite
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         _acquire(fd, path, index_dir, timeout)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        _write_pid(fd)
         try:
             yield
         finally:
-            os.ftruncate(fd, 0)
+            with suppress(OSError):
+                os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def _write_pid(fd: int) -> None:
+    """Record the holder's pid for the error of a waiting build: informative only, so a
+    full disk must not fail the build here (the build reports it where it writes)."""
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    except OSError as e:
+        logger.debug("cannot record the lock holder: %s", e)
 
 
 def _acquire(fd: int, path: Path, index_dir: Path, timeout: float) -> None:

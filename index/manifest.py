@@ -1,7 +1,7 @@
 """`manifest.json`: what an index generation holds and how it was built.
 
 Written last into a generation, so a directory with a readable manifest is complete.
-Format history: 1 = the first format.
+Format history: 1 = the first format; `store` was added later (absent = "faiss").
 """
 
 from __future__ import annotations
@@ -63,7 +63,8 @@ class Manifest:
     `sources` are the paths the index syncs from, as given; `excluded` are article ids
     removed by the user (later syncs skip them); `duplicates` maps an article id that was
     not indexed to the id of the indexed article with the same content; `next_row` is the
-    first chunk row a later incremental build may use.
+    first chunk row a later incremental build may use; `store` is the vector store spec
+    (see `index.store`).
     """
 
     format_version: int = FORMAT_VERSION
@@ -78,6 +79,7 @@ class Manifest:
     duplicates: Mapping[str, str] = field(default_factory=dict)
     excluded: tuple[str, ...] = ()
     next_row: int = 0
+    store: str = "faiss"
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -113,6 +115,7 @@ class Manifest:
             duplicates={str(k): str(v) for k, v in data.get("duplicates", {}).items()},
             excluded=tuple(str(a) for a in data.get("excluded", ())),
             next_row=int(data["next_row"]),
+            store=str(data.get("store", "faiss")),
         )
 
 
@@ -147,9 +150,11 @@ def read_manifest(folder: Path) -> Manifest:
     path = folder / MANIFEST_FILE
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+    except (OSError, ValueError, RecursionError) as e:  # ValueError: bad UTF-8 or JSON
+        reason = str(e).split("\n")[0][:200] or type(e).__name__
         raise IndexFormatError(
-            f"index manifest '{path}' is unreadable ({e}); rebuild with 'newsqa build --full'"
+            f"index manifest '{path}' is unreadable ({reason}); rebuild with "
+            "'newsqa build --full'"
         ) from e
     version = data.get("format_version") if isinstance(data, dict) else None
     if not isinstance(version, int) or isinstance(version, bool):
@@ -164,9 +169,29 @@ def read_manifest(folder: Path) -> Manifest:
             "'newsqa build --full'"
         )
     try:
-        return Manifest.from_dict(data)
+        manifest = Manifest.from_dict(data)
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise IndexFormatError(
             f"index manifest '{path}' is malformed ({type(e).__name__}: {e}); "
             "rebuild with 'newsqa build --full'"
         ) from e
+    _refuse_model_inside(folder, manifest.embedder.name)
+    return manifest
+
+
+def _refuse_model_inside(folder: Path, model: str) -> None:
+    """Refuse a manifest whose embedding model is a folder inside the index: loading a
+    model can run code (custom modules, pickled weights), and an index folder is data
+    that may come from anywhere."""
+    root = folder.parent if (folder.parent / "CURRENT").is_file() else folder
+    try:
+        path = Path(model).expanduser().resolve()
+        inside = path.exists() and (path == root.resolve() or root.resolve() in path.parents)
+    except (OSError, RuntimeError, ValueError):  # not a usable path: a model name
+        return
+    if inside:
+        raise IndexFormatError(
+            f"index '{root}' names its embedding model {model!r}, a path inside the index; "
+            "newsqa never loads a model from an index folder. Move the model out and "
+            "rebuild with 'newsqa build --full --model PATH'"
+        )

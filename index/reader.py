@@ -1,7 +1,8 @@
 """`open_index` and `IndexReader`: an immutable, thread-safe snapshot of one generation.
 
-The FAISS vectors, the BM25 matrix and the chunk-to-article filter arrays are held in
-memory; chunk text, articles and sentence vectors are read from SQLite on demand (one
+The BM25 matrix and the chunk-to-article filter arrays are held in memory, the vectors in
+the index's vector store (a FAISS file, memory-mapped when large, or a Milvus collection:
+see `index.store`); chunk text, articles and sentence vectors are read from SQLite on demand (one
 query per call, with a small cache), so the query path stays in the milliseconds.
 """
 
@@ -27,10 +28,10 @@ from index.errors import (
     EmbedderMismatchError,
     IndexFormatError,
 )
-from index.layout import FAISS_FILE, LEXICAL_DIR, SQLITE_FILE, generation_number, require_generation
+from index.layout import LEXICAL_DIR, SQLITE_FILE, generation_number, require_generation
 from index.lexical import ROWS_FILE, LexicalIndex
 from index.manifest import Manifest, read_manifest
-from index.store import VectorStore
+from index.store import VectorStore, store_backend
 
 __all__ = ["IndexReader", "open_index"]
 
@@ -48,6 +49,7 @@ def open_index(index_dir: str | Path) -> IndexReader:
     Raises:
         IndexNotFoundError: no index there.
         IndexFormatError: the index is from a newer newsqa, incomplete or corrupt.
+        VectorStoreError: its vector store (a Milvus server) cannot be used.
     """
     index_dir = Path(index_dir)
     for attempt in range(3):
@@ -63,23 +65,30 @@ def open_index(index_dir: str | Path) -> IndexReader:
 
 def _open_generation(index_dir: Path, folder: Path) -> IndexReader:
     manifest = read_manifest(folder)
-    for name in (FAISS_FILE, SQLITE_FILE, f"{LEXICAL_DIR}/{ROWS_FILE}"):
+    backend = store_backend(manifest.store)
+    for name in (*backend.files, SQLITE_FILE, f"{LEXICAL_DIR}/{ROWS_FILE}"):
         if not (folder / name).is_file():
             raise IndexFormatError(
                 f"index '{folder}' is incomplete: '{name}' is missing; {_REBUILD}"
             )
-    vectors = _load_part(folder / FAISS_FILE, VectorStore.load)
-    if vectors.dim != manifest.embedder.dim or vectors.size != manifest.counts.chunks:
-        raise IndexFormatError(
-            f"'{folder / FAISS_FILE}' holds {vectors.size} vectors of dim {vectors.dim}, the "
-            f"manifest says {manifest.counts.chunks} of dim {manifest.embedder.dim}; {_REBUILD}"
-        )
-    lexical = _load_part(folder / LEXICAL_DIR, LexicalIndex.load)
-    docs = _load_part(folder / SQLITE_FILE, DocStore)
+    vectors = _load_part(folder / backend.files[0], lambda _: backend.open(folder))
+    try:
+        if vectors.dim != manifest.embedder.dim or vectors.size != manifest.counts.chunks:
+            raise IndexFormatError(
+                f"'{folder / backend.files[0]}' holds {vectors.size} vectors of dim "
+                f"{vectors.dim}, the manifest says {manifest.counts.chunks} of dim "
+                f"{manifest.embedder.dim}; {_REBUILD}"
+            )
+        lexical = _load_part(folder / LEXICAL_DIR, LexicalIndex.load)
+        docs = _load_part(folder / SQLITE_FILE, DocStore)
+    except BaseException:
+        vectors.close()
+        raise
     try:
         reader = IndexReader(index_dir, folder, manifest, vectors, lexical, docs)
-    except sqlite3.DatabaseError as e:
+    except (sqlite3.DatabaseError, KeyError, ValueError) as e:  # tables that don't agree
         docs.close()
+        vectors.close()
         raise IndexFormatError(f"'{folder / SQLITE_FILE}' is unreadable ({e}); {_REBUILD}") from e
     logger.debug("opened %s: %d chunks", folder, reader.size)
     return reader
@@ -88,8 +97,11 @@ def _open_generation(index_dir: Path, folder: Path) -> IndexReader:
 def _load_part(path: Path, load: Callable[[Path], _V]) -> _V:
     try:
         return load(path)
-    except (OSError, RuntimeError, ValueError, KeyError, sqlite3.DatabaseError) as e:
-        # FAISS errors name the C++ function first; the useful part comes last.
+    except (OSError, EOFError, RuntimeError, ValueError, KeyError, TypeError, AttributeError,
+            sqlite3.DatabaseError) as e:
+        # FAISS errors name the C++ function first; the useful part comes last. numpy
+        # raises EOFError for an empty .npy file, bm25s TypeError/AttributeError for
+        # parameters that are not the JSON object it wrote.
         reason = str(e).replace("\n", " ").rsplit("Error: ", 1)[-1][:200]
         raise IndexFormatError(
             f"index file '{path}' is corrupt or truncated ({reason}); {_REBUILD}"
@@ -269,6 +281,7 @@ class IndexReader:
 
     def close(self) -> None:
         self._docs.close()
+        self._vectors.close()
 
 
 class _Lru(Generic[_K, _V]):

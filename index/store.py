@@ -1,92 +1,150 @@
-"""Dense vectors in FAISS: an `IndexIDMap2` (ids = chunk rows) over an exact, brute-force
-inner-product index whose vectors are stored as float16 (`IndexScalarQuantizer`, QT_fp16).
+"""The vector-store seam: a small `VectorStore` protocol, store specs, and their backends.
 
-Vectors are L2-normalised, so inner product is cosine similarity. float16 halves the memory
-read per query, which bounds a brute-force search: 62k x 384 vectors take ~3.5 ms per
-query instead of ~9.5 ms as float32, with scores within ~1e-3 and the same top hits. Files
-are written with `faiss.write_index` and read with `faiss.read_index` (FAISS's own binary
-format, no pickle).
+Dense chunk vectors live in a vector store keyed by chunk row; lexical search and the
+SQLite metadata always stay in the index directory. A store spec, recorded in the
+manifest, says which backend holds the vectors:
+
+- `"faiss"` (the default): a FAISS file in each generation folder (`index.faiss_store`).
+- `"milvus://HOST:PORT/COLLECTION"`: a collection on a Milvus server (`index.milvus_store`).
+- `"milvus-lite:PATH.db"` (or just the path): an embedded Milvus Lite file, the same code
+  path as a server; one process at a time may use the file.
+
+A backend makes stores for the generations of an index: `create` an empty one for a full
+build, `fork` the live generation's for an incremental build (changes never show through
+to the generation forked from), `open` a published one read-only, and `collect` what no
+kept generation uses any more once old generations are deleted.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
-import faiss
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["VectorStore"]
+from index.errors import VectorStoreError
+
+__all__ = [
+    "DEFAULT_STORE",
+    "StoreBackend",
+    "VectorStore",
+    "parse_store_spec",
+    "store_backend",
+]
+
+DEFAULT_STORE = "faiss"
+MILVUS_LITE_PREFIX = "milvus-lite:"
+_MILVUS_URL = re.compile(r"milvus://(?P<host>[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:]+\]):(?P<port>\d{1,5})"
+                         r"/(?P<collection>[A-Za-z_][A-Za-z0-9_]{0,254})")
+_STORE_HELP = "use 'faiss', 'milvus://HOST:PORT/COLLECTION' or a Milvus Lite file 'PATH.db'"
 
 
-class VectorStore:
-    """Exact inner-product search over chunk vectors keyed by chunk row."""
-
-    def __init__(self, index: faiss.Index) -> None:
-        self._index = index
-
-    @classmethod
-    def empty(cls, dim: int) -> VectorStore:
-        quantizer = faiss.ScalarQuantizer.QT_fp16
-        inner = faiss.IndexScalarQuantizer(dim, quantizer, faiss.METRIC_INNER_PRODUCT)
-        return cls(faiss.IndexIDMap2(inner))
-
-    @classmethod
-    def load(cls, path: Path) -> VectorStore:
-        """Read a store written by `save`; raises `RuntimeError` (from FAISS) or
-        `ValueError` when the file is not one."""
-        index = faiss.read_index(str(path))
-        if not isinstance(index, faiss.IndexIDMap2):
-            raise ValueError(f"expected an IndexIDMap2, found {type(index).__name__}")
-        if index.metric_type != faiss.METRIC_INNER_PRODUCT:
-            raise ValueError("expected an inner-product index")
-        return cls(index)
-
-    def save(self, path: Path) -> None:
-        faiss.write_index(self._index, str(path))
+class VectorStore(Protocol):
+    """L2-normalised chunk vectors keyed by chunk row; inner product = cosine similarity."""
 
     @property
-    def dim(self) -> int:
-        return int(self._index.d)
+    def dim(self) -> int: ...
 
     @property
     def size(self) -> int:
-        return int(self._index.ntotal)
+        """Number of vectors."""
+        ...
 
     def add(self, rows: NDArray[np.int64], vectors: NDArray[np.float32]) -> None:
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        if vectors.ndim != 2 or vectors.shape[1] != self.dim or len(vectors) != len(rows):
-            raise ValueError(
-                f"expected {len(rows)} vectors of dim {self.dim}, got shape {vectors.shape}"
-            )
-        self._index.add_with_ids(vectors, np.ascontiguousarray(rows, dtype=np.int64))
+        """Add `vectors` (len(rows), dim) under new `rows`."""
+        ...
 
     def remove(self, rows: NDArray[np.int64]) -> int:
         """Remove the vectors of `rows`; returns how many were removed."""
-        if not len(rows):
-            return 0
-        return int(self._index.remove_ids(np.ascontiguousarray(rows, dtype=np.int64)))
+        ...
 
     def search(
         self, vector: NDArray[np.float32], k: int, *, rows: NDArray[np.int64] | None = None
     ) -> list[tuple[int, float]]:
-        """The `k` rows most similar to `vector` as (row, inner product), best first;
-        `rows` restricts the search to those rows."""
-        query = np.ascontiguousarray(vector, dtype=np.float32).reshape(1, -1)
-        if query.shape[1] != self.dim:
-            raise ValueError(f"query vector has dim {query.shape[1]}, the index has {self.dim}")
-        params = selector = None
-        if rows is not None:
-            allowed = np.ascontiguousarray(rows, dtype=np.int64)
-            if not len(allowed):
-                return []
-            k = min(k, len(allowed))
-            # Keep a Python reference to the selector: params does not own it.
-            selector = faiss.IDSelectorBatch(allowed)
-            params = faiss.SearchParameters(sel=selector)
-        k = min(k, self.size)
-        if k <= 0:
-            return []
-        scores, ids = self._index.search(query, k, params=params)
-        del selector
-        return [(int(r), float(s)) for r, s in zip(ids[0], scores[0], strict=True) if r >= 0]
+        """The `k` rows most similar to `vector` (dim,) as (row, inner product), best
+        first; `rows` restricts the search to those rows."""
+        ...
+
+    def save(self, folder: Path) -> list[Path]:
+        """Persist the store as the vectors of the generation being built in `folder`;
+        returns the files written there (the caller fsyncs them)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections or memory; the store is unusable afterwards."""
+        ...
+
+
+class StoreBackend(Protocol):
+    """Makes the `VectorStore`s of one store spec. `files` are the files of a generation
+    folder that hold or name its vectors, the first one the main one."""
+
+    spec: str
+    files: tuple[str, ...]
+
+    def create(self, dim: int, *, previous: Path | None) -> VectorStore:
+        """An empty store for a full build; `previous` is the live generation folder."""
+        ...
+
+    def fork(self, folder: Path) -> VectorStore:
+        """A writable copy of the store of the generation in `folder`."""
+        ...
+
+    def open(self, folder: Path) -> VectorStore:
+        """The store of the published generation in `folder`, for searching.
+
+        Raises:
+            FileNotFoundError: its file is missing; ValueError/RuntimeError: it is corrupt.
+        """
+        ...
+
+    def collect(self, kept: Sequence[Path]) -> None:
+        """Free the vectors that none of the `kept` generation folders uses."""
+        ...
+
+
+def parse_store_spec(text: str | Path) -> str:
+    """The canonical form of a store spec (a Milvus Lite path made absolute).
+
+    Raises:
+        VectorStoreError: not a spec this newsqa knows.
+    """
+    spec = str(text).strip()
+    if spec.lower() == DEFAULT_STORE:
+        return DEFAULT_STORE
+    if spec.startswith("milvus://"):
+        match = _MILVUS_URL.fullmatch(spec)
+        if not match or not 0 < int(match["port"]) < 65536:
+            raise VectorStoreError(
+                f"bad Milvus store URL {spec!r}; expected milvus://HOST:PORT/COLLECTION "
+                "with a collection name of letters, digits and underscores"
+            )
+        return spec
+    path = spec[len(MILVUS_LITE_PREFIX):] if spec.startswith(MILVUS_LITE_PREFIX) else None
+    if path is None and spec.endswith(".db"):
+        path = spec
+    if not path:
+        raise VectorStoreError(f"unknown vector store {spec!r}; {_STORE_HELP}")
+    if not path.endswith(".db"):
+        raise VectorStoreError(f"a Milvus Lite store must be a file ending in .db, not {path!r}")
+    return MILVUS_LITE_PREFIX + str(Path(path).expanduser().resolve())
+
+
+def store_backend(spec: str) -> StoreBackend:
+    """The backend of a canonical store spec (see `parse_store_spec`).
+
+    Raises:
+        VectorStoreError: an unknown spec, or pymilvus is not installed for a Milvus one.
+    """
+    if spec == DEFAULT_STORE:
+        from index.faiss_store import FaissBackend
+
+        return FaissBackend()
+    if spec.startswith(("milvus://", MILVUS_LITE_PREFIX)):
+        from index.milvus_store import MilvusBackend
+
+        return MilvusBackend(spec)
+    raise VectorStoreError(f"unknown vector store {spec!r} in the manifest; {_STORE_HELP}")

@@ -166,9 +166,9 @@ class Assistant:
         with self._lock:
             fresh = open_index(self.index_dir)
             fresh.check_embedder(self.embedder)
-            old, self._reader = self._reader, fresh
-        if old is not fresh:
-            old.close()
+            # The old snapshot is not closed here: questions in other threads may still be
+            # reading it. It closes itself when the last of them lets go of it.
+            self._reader = fresh
 
     def close(self) -> None:
         self._reader.close()
@@ -197,8 +197,13 @@ def clean_question(question: str) -> tuple[str, str | None]:
     text = unicodedata.normalize("NFC", question)
     text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
     text = " ".join(text.split())
-    if not any(ch.isalnum() for ch in text):
+    if not text:
         raise QuestionError("the question is empty; type a question about the articles")
+    if not any(ch.isalnum() for ch in text):
+        raise QuestionError(
+            f"the question {text[:40]!r} has no words to search for; type a question in words, "
+            "e.g. 'When will Lee meet Meloni?'"
+        )
     if len(text) > MAX_QUESTION_CHARS:
         cut = text[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0] or text[:MAX_QUESTION_CHARS]
         return cut, f"The question was long; only its first {len(cut)} characters were used."

@@ -71,7 +71,7 @@ class RankConfig:
     type_bonus: float = 0.1
     sequence_bonus: float = 0.1
     lead_bonus: float = 0.05
-    question_penalty: float = 0.3
+    question_penalty: float = 1.0
 
 
 @dataclass(frozen=True)

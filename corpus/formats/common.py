@@ -22,6 +22,8 @@ _CONTROL_BYTES = tuple(sorted((frozenset(range(32)) - _TEXT_CONTROLS) | {0x7F}))
 # Control characters other than newline and tab, and the byte-order mark, are invisible
 # noise left by scrapers and editors; dropping them keeps offsets meaningful.
 _CONTROL_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufeff]")
+# Lone surrogates (from JSON or YAML escapes such as "\ud800") cannot be stored as UTF-8.
+_SURROGATES = re.compile("[\ud800-\udfff]")
 _BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 _ISO_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:$|[T ]\S*)")
 _COMPACT_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
@@ -79,9 +81,11 @@ def _looks_binary(data: bytes) -> bool:
 
 
 def normalize(text: str) -> str:
-    """NFC, LF line ends, no control characters except newline and tab."""
+    """NFC, LF line ends, no control characters except newline and tab, lone surrogates
+    replaced by U+FFFD."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL_CHARS.sub("", text)
+    text = _SURROGATES.sub("\ufffd", text)
     return unicodedata.normalize("NFC", text)
 
 
@@ -106,15 +110,20 @@ def parse_date(value: object, where: str) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
-    text = str(value).strip()
-    match = _ISO_DATE.match(text) or _COMPACT_DATE.fullmatch(text)
+    if not isinstance(value, (str, int, float)):  # a list or mapping is no date
+        logger.warning("%s: unreadable date of type %s; published date left empty", where,
+                       type(value).__name__)
+        return None
     try:
+        text = str(value).strip()
+        match = _ISO_DATE.match(text) or _COMPACT_DATE.fullmatch(text)
         if match:
             year, month, day = (int(part) for part in match.groups())
             return date(year, month, day)
         return parsedate_to_datetime(text).date()
-    except (TypeError, ValueError):
-        logger.warning("%s: unreadable date %r; published date left empty", where, value)
+    except (TypeError, ValueError, OverflowError):
+        shown = value[:80] if isinstance(value, str) else type(value).__name__
+        logger.warning("%s: unreadable date %r; published date left empty", where, shown)
         return None
 
 
@@ -139,12 +148,15 @@ def build_article(
     article_id: str | None = None,
     line: int | None = None,
 ) -> Article:
-    """An `Article` with stripped, non-empty paragraphs and a title.
+    """An `Article` with stripped, non-empty paragraphs and a title, every field
+    `normalize`d (metadata and HTML character references can carry control characters).
 
     Raises:
         ArticleFormatError: there is no paragraph text.
     """
-    paragraphs = [p.strip() for p in paragraphs if p and p.strip()]
+    paragraphs = [normalize(p).strip() for p in paragraphs if p and p.strip()]
+    paragraphs = [p for p in paragraphs if p]
+    title, byline, url = (normalize(v) if v else v for v in (title, byline, url))
     if not paragraphs:
         raise ArticleFormatError(
             origin.where, "no article text found; the file needs at least one paragraph",

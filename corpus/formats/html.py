@@ -110,12 +110,30 @@ def _url(soup: BeautifulSoup) -> str | None:
 
 
 def _paragraphs(container: Tag | BeautifulSoup) -> list[str]:
-    blocks = [
-        element for element in container.find_all(_BLOCKS)
-        if element.find(_BLOCKS) is None  # the innermost block carries the text
-    ]
+    blocks = _innermost_blocks(container)
     paragraphs = [_text(element) for element in blocks]
     if not any(paragraphs):  # text in bare <div>s: one paragraph per line
         lines = container.get_text("\n").split("\n")
         paragraphs = [" ".join(line.split()) for line in lines]
     return [p for p in paragraphs if p]
+
+
+def _innermost_blocks(container: Tag | BeautifulSoup) -> list[Tag]:
+    """The block elements holding no other block (the innermost block carries the text),
+    in document order. One pass with memoised ancestor lookups: unclosed `<p>` or `<li>`
+    tags nest thousands deep, and a `find` per element would be quadratic."""
+    blocks = container.find_all(_BLOCKS)
+    nearest: dict[int, Tag | None] = {id(container): None}  # node -> nearest block above
+    outer: set[int] = set()
+    for element in blocks:
+        path: list[Tag] = []
+        node = element.parent
+        while node is not None and node.name not in _BLOCKS and id(node) not in nearest:
+            path.append(node)
+            node = node.parent
+        found = node if node is not None and node.name in _BLOCKS else nearest.get(id(node))
+        for passed in path:
+            nearest[id(passed)] = found
+        if found is not None:
+            outer.add(id(found))
+    return [element for element in blocks if id(element) not in outer]

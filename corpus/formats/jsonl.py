@@ -46,11 +46,18 @@ def _decode_lines(
     for number, line in numbered:
         try:
             yield number, json.loads(line)
-        except json.JSONDecodeError as error:
-            yield number, ArticleFormatError(
-                origin.where, f"not valid JSON ({error.msg} at column {error.colno})",
-                line=number,
-            )
+        except (ValueError, RecursionError) as error:
+            yield number, ArticleFormatError(origin.where, _json_reason(error), line=number)
+
+
+def _json_reason(error: ValueError | RecursionError) -> str:
+    """Why a text is not JSON we read: bad syntax, nesting too deep for the decoder, or an
+    integer too long to convert."""
+    if isinstance(error, json.JSONDecodeError):
+        return f"not valid JSON ({error.msg} at column {error.colno})"
+    if isinstance(error, RecursionError):
+        return "not readable JSON (nested too deeply)"
+    return f"not readable JSON ({str(error).split(';')[0]})"
 
 
 def parse_json(text: str, origin: Origin, *, show_progress: bool = False) -> Parsed:
@@ -63,11 +70,9 @@ def parse_json(text: str, origin: Origin, *, show_progress: bool = False) -> Par
     """
     try:
         data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ArticleFormatError(
-            origin.where, f"not valid JSON ({error.msg} at column {error.colno})",
-            line=error.lineno,
-        ) from error
+    except (ValueError, RecursionError) as error:
+        line = error.lineno if isinstance(error, json.JSONDecodeError) else None
+        raise ArticleFormatError(origin.where, _json_reason(error), line=line) from error
     if isinstance(data, dict) and isinstance(data.get("articles"), list):
         data = data["articles"]
     if isinstance(data, dict):

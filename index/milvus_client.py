@@ -1,0 +1,190 @@
+"""Talking to Milvus through pymilvus: one collection of a store spec (a server, or a Milvus
+Lite file served in-process), pymilvus errors turned into `VectorStoreError`, and filter
+expressions for chunk rows.
+
+Every request uses Strong consistency, so a reader opened right after a build sees all of
+its vectors. The token for a server that requires authentication comes from
+`NEWSQA_MILVUS_TOKEN` ("user:password" or an API key): a secret never goes in a manifest.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import weakref
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from index.errors import VectorStoreError
+from index.store import MILVUS_LITE_PREFIX
+
+__all__ = ["BATCH", "MAX_LIMIT", "OWNER_PROPERTY", "TOKEN_ENV", "MilvusCollection", "row_filter"]
+
+logger = logging.getLogger(__name__)
+
+OWNER_PROPERTY = "newsqa.owner"
+TOKEN_ENV = "NEWSQA_MILVUS_TOKEN"
+MAX_LIMIT = 16384  # Milvus's cap on limit (top k) and on entities per query
+FILTER_TERMS = 512  # row terms per filter expression; longer lists are searched in groups
+BATCH = 1000
+_T = TypeVar("_T")
+
+
+def row_filter(rows: NDArray[np.int64]) -> Iterator[str]:
+    """Filter expressions that together select `rows`: consecutive rows become ranges
+    (an article's chunks have consecutive rows), at most FILTER_TERMS terms each."""
+    ordered = np.unique(np.asarray(rows, dtype=np.int64))
+    if not len(ordered):
+        return
+    breaks = np.flatnonzero(np.diff(ordered) != 1) + 1
+    starts = ordered[np.concatenate(([0], breaks))]
+    ends = ordered[np.concatenate((breaks - 1, [len(ordered) - 1]))]
+    runs = list(zip(starts.tolist(), ends.tolist(), strict=True))
+    for i in range(0, len(runs), FILTER_TERMS):
+        group = runs[i : i + FILTER_TERMS]
+        terms = [f"(row >= {a} and row <= {b})" for a, b in group if a != b]
+        singles = [str(a) for a, b in group if a == b]
+        if singles:
+            terms.append(f"row in [{','.join(singles)}]")
+        yield " or ".join(terms)
+
+
+_LITE_LOCK = threading.Lock()
+_LITE_USERS: dict[str, int] = {}
+
+
+def _disconnect(client: Any, lite: str | None) -> None:
+    """Close `client`; the last one of a Milvus Lite file stops its in-process server, so
+    another process may open the file (pymilvus would keep it until exit)."""
+    client.close()
+    if lite is None:
+        return
+    with _LITE_LOCK:
+        _LITE_USERS[lite] -= 1
+        if _LITE_USERS[lite]:
+            return
+        del _LITE_USERS[lite]
+        try:
+            from milvus_lite.server_manager import server_manager_instance
+
+            server_manager_instance.release_server(lite)
+        except (ImportError, AttributeError) as e:  # another milvus-lite: it stops at exit
+            logger.debug("cannot stop the Milvus Lite server of '%s': %s", lite, e)
+
+
+class MilvusCollection:
+    """One collection through a `MilvusClient`; pymilvus errors become VectorStoreError."""
+
+    def __init__(self, spec: str, name: str) -> None:
+        try:
+            from pymilvus import MilvusClient
+        except ImportError as e:
+            raise VectorStoreError(
+                f"vector store {spec!r} needs pymilvus; install it with "
+                "pip install 'newsqa[milvus]'"
+            ) from e
+        self.spec, self.name = spec, name
+        lite = spec[len(MILVUS_LITE_PREFIX):] if spec.startswith(MILVUS_LITE_PREFIX) else None
+        uri = lite or "http://" + spec[len("milvus://"):].split("/")[0]
+        if lite:
+            Path(lite).parent.mkdir(parents=True, exist_ok=True)
+        # The one setting read from the environment here (see the module docstring).
+        token = os.environ.get(TOKEN_ENV, "")
+        # An in-process Lite server needs no keepalive pings, and answers pymilvus's (every
+        # 10 s) with GOAWAY "too_many_pings" errors on stderr after a few minutes.
+        options = {"grpc_options": {"grpc.keepalive_time_ms": 2**31 - 1}} if lite else {}
+        with _LITE_LOCK:
+            self.client = self._call(
+                "connect to", lambda: MilvusClient(uri=uri, token=token, **options)
+            )
+            if lite:
+                _LITE_USERS[lite] = _LITE_USERS.get(lite, 0) + 1
+        # Closed when the store is closed or dropped (e.g. a fork unused by a no-op sync).
+        self.close = weakref.finalize(self, _disconnect, self.client, lite)
+
+    def _call(self, what: str, fn: Callable[[], _T]) -> _T:
+        from pymilvus.exceptions import MilvusException
+
+        try:
+            return fn()
+        except MilvusException as e:
+            message = getattr(e, "message", "") or str(e)
+            hint = "check that the server is up and the --store URL"
+            if "open local milvus" in message.lower():
+                hint = ("a Milvus Lite file serves one process at a time: stop the other "
+                        "process using it, or use a Milvus server")
+            raise VectorStoreError(
+                f"cannot {what} Milvus store {self.spec!r} ({message}); {hint}"
+            ) from e
+
+    def describe(self) -> dict[str, Any] | None:
+        if not self._call("list collections of", lambda: self.client.has_collection(self.name)):
+            return None
+        return self._call("describe", lambda: self.client.describe_collection(self.name))
+
+    def create(self, dim: int, owner: str) -> None:
+        from pymilvus import DataType, MilvusClient
+
+        schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("id", DataType.INT64, is_primary=True)
+        for name in ("row", "born", "dead"):
+            schema.add_field(name, DataType.INT64)
+        schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
+        params = self.client.prepare_index_params()
+        # Exact search in a Lite file (tests, small indexes); the server picks its own ANN.
+        kind = "FLAT" if self.spec.startswith(MILVUS_LITE_PREFIX) else "AUTOINDEX"
+        params.add_index(field_name="vector", index_type=kind, metric_type="IP")
+        # Milvus Lite serves in-process and logs an error (with a traceback) for a call
+        # pymilvus makes while creating a collection and then does without: hide it.
+        grpc_log = logging.getLogger("grpc._server")
+        level = grpc_log.level
+        grpc_log.setLevel(logging.CRITICAL)
+        try:
+            self._call("create a collection in", lambda: self.client.create_collection(
+                self.name, schema=schema, index_params=params, consistency_level="Strong"))
+        finally:
+            grpc_log.setLevel(level)
+        self.label(owner)
+        logger.info("created Milvus collection %r (dim %d) in %s", self.name, dim, self.spec)
+
+    def label(self, owner: str) -> None:
+        """Mark the collection as holding the vectors of the index `owner`."""
+        self._call("label the collection of", lambda: self.client.alter_collection_properties(
+            self.name, properties={OWNER_PROPERTY: owner}))
+
+    def load(self) -> None:
+        state = self._call("check", lambda: self.client.get_load_state(self.name))
+        if "NotLoad" in str(state.get("state")):
+            self._call("load", lambda: self.client.load_collection(self.name))
+
+    def count(self, expr: str) -> int:
+        result = self._call("count in", lambda: self.client.query(
+            self.name, filter=expr, output_fields=["count(*)"], consistency_level="Strong"))
+        return int(result[0]["count(*)"])
+
+    def query(self, expr: str, fields: list[str], limit: int = BATCH) -> list[dict[str, Any]]:
+        return list(self._call("query", lambda: self.client.query(
+            self.name, filter=expr, output_fields=fields, limit=limit,
+            consistency_level="Strong")))
+
+    def insert(self, entities: list[dict[str, Any]]) -> None:
+        if entities:
+            self._call("write to", lambda: self.client.insert(self.name, entities))
+
+    def upsert(self, entities: list[dict[str, Any]]) -> None:
+        if entities:
+            self._call("write to", lambda: self.client.upsert(self.name, entities))
+
+    def delete(self, expr: str) -> None:
+        self._call("delete from", lambda: self.client.delete(self.name, filter=expr))
+
+    def search(self, vector: NDArray[np.float32], k: int, expr: str) -> list[tuple[int, float]]:
+        result = self._call("search", lambda: self.client.search(
+            self.name, data=[vector], limit=k, filter=expr, output_fields=["row"],
+            search_params={"metric_type": "IP"}, consistency_level="Strong"))
+        return [(int(hit["entity"]["row"]), float(hit["distance"])) for hit in result[0]]
