@@ -50,7 +50,8 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
     offline_by_default()
     level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
-    for noisy in ("httpx", "sentence_transformers", "urllib3", "faiss", "bm25s"):
+    for noisy in ("httpx", "sentence_transformers", "urllib3", "faiss", "bm25s", "milvus_lite",
+                  "pymilvus"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     ctx.ensure_object(dict)["debug"] = debug
 

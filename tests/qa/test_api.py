@@ -96,7 +96,7 @@ def test_json_round_trip(assistant: Assistant) -> None:
 
 @pytest.mark.parametrize("question", ["", "   ", "?!", "\x00\x01", "🌋🌋"])
 def test_empty_questions_are_refused(assistant: Assistant, question: str) -> None:
-    with pytest.raises(QuestionError, match="empty|no words"):
+    with pytest.raises(QuestionError, match=r"empty|no words"):
         assistant.ask(question)
 
 

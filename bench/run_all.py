@@ -1,0 +1,54 @@
+"""Run every benchmark: `make bench` (full figures) or `make bench-quick` (CI: small sizes, so the
+scripts never rot). Each script prints its own table; this runner stops at the first failure.
+
+    python bench/run_all.py [--quick] [--index DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from common import realtimeqa_subset
+
+HERE = Path(__file__).resolve().parent
+
+
+def run(script: str, *args: str) -> None:
+    command = [sys.executable, str(HERE / script), *args]
+    print(f"\n$ {' '.join(command[1:])}", flush=True)
+    subprocess.run(command, check=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--index", type=Path, default=None,
+                        help="a MiniLM index for the query benchmarks (default: build one)")
+    args = parser.parse_args()
+    quick = ["--quick"] if args.quick else []
+    work = Path(tempfile.mkdtemp(prefix="newsqa-bench-"))
+    try:
+        index = args.index
+        if index is None:
+            from index import build_index, load_embedder
+
+            source = realtimeqa_subset(20 if args.quick else 300, work / "articles.jsonl")
+            index = work / "index"
+            build_index(index, [source], embedder=load_embedder("all-MiniLM-L6-v2"))
+        run("build.py", *quick)
+        run("query.py", "--index", str(index), *quick)
+        run("ann.py", "--index", str(index), *quick)
+        run("stores.py", "--index", str(index), *quick)
+        run("load.py", "--index", str(index), "--model", "all-MiniLM-L6-v2",
+            "--seconds", "10" if args.quick else "60")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
