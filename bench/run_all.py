@@ -46,6 +46,9 @@ def main() -> None:
         run("stores.py", "--index", str(index), *quick)
         run("load.py", "--index", str(index), "--model", "all-MiniLM-L6-v2",
             "--seconds", "10" if args.quick else "60")
+        run("incremental.py", *quick)
+        run("memory.py", "--index", str(index), *quick)
+        run("coldstart.py", "--index", str(index), *quick)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
