@@ -41,15 +41,17 @@ def serve(
     from ui import launch
 
     index_dir = index_dir or default_index_dir()
+    credentials = _parse_auth(auth or os.environ.get("NEWSQA_AUTH"))
+    embedder = None
     try:
         open_index(index_dir).close()
     except IndexNotFoundError:
         click.echo(
             f"no index at '{index_dir}' yet; building it from the bundled articles", err=True
         )
-        build_index(index_dir, None, embedder=load_embedder(model or default_model()))
-    credentials = _parse_auth(auth or os.environ.get("NEWSQA_AUTH"))
-    assistant = Assistant.open(index_dir)
+        embedder = load_embedder(model or default_model())
+        build_index(index_dir, None, embedder=embedder)
+    assistant = Assistant.open(index_dir, embedder=embedder)  # the model loads once
     click.echo(f"news-qa on http://{host}:{port}", err=True)
     launch(assistant, host=host, port=port, auth=credentials)
 
