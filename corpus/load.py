@@ -23,7 +23,17 @@ from corpus.article import Article
 from corpus.errors import ArticleFormatError
 from corpus.formats import PARSERS, Origin, decode
 
-__all__ = ["SUPPORTED_EXTENSIONS", "LoadResult", "Skipped", "load_articles", "load_file"]
+__all__ = [
+    "SUPPORTED_EXTENSIONS",
+    "ArticleFile",
+    "LoadResult",
+    "Skipped",
+    "duplicate_id",
+    "find_files",
+    "load_articles",
+    "load_file",
+    "read_file",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -86,38 +96,69 @@ def load_articles(
         sorted path order; an article whose id was already loaded is skipped.
     """
     started = time.perf_counter()
-    if isinstance(paths, (str, Path)):
-        paths = [paths]
-    files: list[tuple[Path, Path | None]] = []
-    skipped: list[Skipped] = []
-    for given in map(Path, paths):
-        if given.is_dir():
-            files.extend((file, given) for file in _discover(given))
-        elif given.is_file():
-            files.append((given, None))
-        else:
-            skipped.append(Skipped(str(given), None, "no such file or folder"))
+    files, skipped = find_files(paths)
     articles: list[Article] = []
     seen: dict[str, str] = {}
     bar = tqdm(files, desc="loading", unit="file", disable=not show_progress or len(files) < 2)
-    for file, root in bar:
-        try:
-            loaded, errors = _parse_file(file, root, show_progress=show_progress)
-        except ArticleFormatError as error:
-            loaded, errors = [], [error]
-        skipped.extend(Skipped.from_error(error) for error in errors)
+    for file in bar:
+        loaded, errors = read_file(file, show_progress=show_progress)
+        skipped.extend(errors)
         for article in loaded:
             if article.id in seen:
-                skipped.append(Skipped(str(file), None, f"duplicate article id {article.id!r} "
-                                       f"(also in {seen[article.id]}); rename one of them"))
+                skipped.append(duplicate_id(article.id, file.path, seen[article.id]))
                 continue
-            seen[article.id] = str(file)
+            seen[article.id] = str(file.path)
             articles.append(article)
     for entry in skipped:
         logger.warning("skipped %s", entry)
     logger.info("loaded %d articles from %d files in %.1f s (%d skipped)",
                 len(articles), len(files), time.perf_counter() - started, len(skipped))
     return LoadResult(articles=articles, skipped=skipped)
+
+
+@dataclass(frozen=True)
+class ArticleFile:
+    """A file to load, and the folder its article ids are relative to (None: a file
+    given directly, whose ids are relative to its own folder)."""
+
+    path: Path
+    root: Path | None
+
+
+def find_files(
+    paths: Sequence[str | Path] | str | Path,
+) -> tuple[list[ArticleFile], list[Skipped]]:
+    """The article files in `paths` in load order (each folder read recursively, in
+    sorted path order), and a Skipped entry for each path that does not exist."""
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    files: list[ArticleFile] = []
+    skipped: list[Skipped] = []
+    for given in map(Path, paths):
+        if given.is_dir():
+            files.extend(ArticleFile(file, given) for file in _discover(given))
+        elif given.is_file():
+            files.append(ArticleFile(given, None))
+        else:
+            skipped.append(Skipped(str(given), None, "no such file or folder"))
+    return files, skipped
+
+
+def read_file(
+    file: ArticleFile, *, show_progress: bool = False
+) -> tuple[list[Article], list[Skipped]]:
+    """The articles of one file and what in it was skipped; never raises for a bad file."""
+    try:
+        loaded, errors = _parse_file(file.path, file.root, show_progress=show_progress)
+    except ArticleFormatError as error:
+        loaded, errors = [], [error]
+    return loaded, [Skipped.from_error(error) for error in errors]
+
+
+def duplicate_id(article_id: str, path: Path, first: str) -> Skipped:
+    """The Skipped entry for an article of `path` whose id a file loaded earlier used."""
+    return Skipped(str(path), None, f"duplicate article id {article_id!r} (also in "
+                   f"{first}); rename one of them")
 
 
 def _discover(folder: Path) -> list[Path]:

@@ -1,10 +1,11 @@
 """`build_index`: sync an index with its sources, incrementally, atomically, under a lock.
 
-A sync loads the sources, compares content hashes with the live generation (see
-`index.plan`) and writes a new generation: unchanged articles are carried over by copying
+A sync scans the sources (reading only files changed since the last sync, see
+`index.file_cache`), compares content hashes with the live generation (see `index.plan`)
+and writes a new generation: unchanged articles are carried over by copying
 the previous SQLite file and FAISS vectors (never re-embedded), changed and removed ones
-are deleted, new and changed ones are chunked and embedded, and BM25 is rebuilt from the
-stored per-chunk terms. A different embedder, chunking config or vector store forces a
+are deleted, new and changed ones are chunked and embedded, and BM25 is edited the same
+way (see `index.lexical`). A different embedder, chunking config or vector store forces a
 full rebuild.
 """
 
@@ -23,12 +24,13 @@ from corpus.errors import ConfigError
 from corpus.load import Skipped
 from index.embedder import Embedder, sentence_vector_mode
 from index.errors import IndexStoreError
+from index.file_cache import FileCache
 from index.generation import Previous, read_previous, write_generation
 from index.ingest import Progress
 from index.layout import LIBRARY_DIR, generation_number, remove_leftovers
 from index.locking import DEFAULT_LOCK_TIMEOUT, build_lock
 from index.plan import SyncPlan, plan_sync
-from index.sources import load_sources, resolve_sources
+from index.sources import resolve_sources, scan_sources
 from index.store import DEFAULT_STORE, parse_store_spec
 
 __all__ = ["BuildReport", "SyncRequest", "build_index", "prepare_index_dir", "sync_locked"]
@@ -205,14 +207,14 @@ def _sync(index_dir: Path, request: SyncRequest) -> BuildReport:
         index_dir, full=request.full, sources_given=request.sources, store=request.store
     )
     sources = resolve_sources(index_dir, request.sources, previous)
-    loaded = load_sources(
-        index_dir, sources, show_progress=request.show_progress, progress=request.progress
-    )
+    cache = FileCache.load(previous.folder) if previous and not request.full else None
+    loaded = scan_sources(index_dir, sources, cache=cache, show_progress=request.show_progress,
+                          progress=request.progress)
     excluded = _excluded(previous, request.exclude, request.include)
     config = request.chunk_config or _previous_config(previous) or ChunkConfig()
     reason = _full_rebuild_reason(request, previous, config)
     plan = plan_sync(
-        loaded.articles,
+        loaded.refs,
         previous.articles if previous else {},
         excluded=excluded,
         prune=request.prune,
@@ -235,6 +237,7 @@ def _sync(index_dir: Path, request: SyncRequest) -> BuildReport:
         sources=sources,
         excluded=sorted(excluded),
         store=request.store or (previous.manifest.store if previous else DEFAULT_STORE),
+        file_cache=loaded.cache,
         show_progress=request.show_progress,
         progress=request.progress,
     )

@@ -64,8 +64,11 @@ class ArticleRecord:
 class DocWriter:
     """Writes the SQLite file of a generation being built (new or copied from the last)."""
 
-    def __init__(self, path: Path, *, create: bool) -> None:
+    def __init__(self, path: Path, *, create: bool, sentences: int = 0) -> None:
+        """`sentences`: how many sentence vectors a copied file holds (its manifest's
+        count; counting them means reading every vector, 60 ms per 60k chunks)."""
         self.path = path
+        self._sentences = 0 if create else sentences
         self._conn = sqlite3.connect(path, isolation_level=None)
         # The file lives in a private build folder that is discarded on a crash, so no
         # journal is needed; durability comes from the fsync before publishing.
@@ -92,6 +95,11 @@ class DocWriter:
         rows = self.rows_of(article_ids)
         for batch in _batches([int(r) for r in rows]):
             marks = ",".join("?" * len(batch))
+            (gone,) = self._conn.execute(
+                f"SELECT COALESCE(SUM(count), 0) FROM sentence_vectors WHERE row IN ({marks})",
+                batch,
+            ).fetchone()
+            self._sentences -= int(gone)
             for table in ("chunks", "chunk_tokens", "sentence_vectors"):
                 self._conn.execute(f"DELETE FROM {table} WHERE row IN ({marks})", batch)
         for batch in _batches(list(article_ids)):
@@ -114,11 +122,10 @@ class DocWriter:
             ),
         )
 
-    def relocate_article(self, article: Article) -> None:
+    def relocate_article(self, article_id: str, source: str, url: str | None) -> None:
         """Record a new source/url for an unchanged article."""
         self._conn.execute(
-            "UPDATE articles SET source = ?, url = ? WHERE id = ?",
-            (article.source, article.url, article.id),
+            "UPDATE articles SET source = ?, url = ? WHERE id = ?", (source, url, article_id)
         )
 
     def add_chunks(self, rows: Sequence[int], chunks: Sequence[Chunk], tokens: Sequence[list[str]]):
@@ -138,6 +145,7 @@ class DocWriter:
     def add_sentence_vectors(
         self, rows: Sequence[int], vectors: Sequence[NDArray[np.float32]]
     ) -> None:
+        self._sentences += sum(len(v) for v in vectors)
         self._conn.executemany(
             "INSERT INTO sentence_vectors VALUES (?, ?, ?)",
             (
@@ -148,21 +156,18 @@ class DocWriter:
 
     def all_tokens(self) -> tuple[NDArray[np.int64], list[list[str]]]:
         """Every chunk's BM25 terms, rows ascending."""
-        rows: list[int] = []
-        tokens: list[list[str]] = []
-        for row, text in self._conn.execute("SELECT row, tokens FROM chunk_tokens ORDER BY row"):
-            rows.append(row)
-            tokens.append(text.split())
-        return np.asarray(rows, dtype=np.int64), tokens
+        return _tokens(self._conn.execute("SELECT row, tokens FROM chunk_tokens ORDER BY row"))
+
+    def tokens_from(self, first_row: int) -> tuple[NDArray[np.int64], list[list[str]]]:
+        """The BM25 terms of the chunks with a row >= `first_row`, rows ascending."""
+        query = "SELECT row, tokens FROM chunk_tokens WHERE row >= ? ORDER BY row"
+        return _tokens(self._conn.execute(query, (first_row,)))
 
     def counts(self) -> tuple[int, int, int]:
         """(articles, chunks, sentences)."""
         (articles,) = self._conn.execute("SELECT COUNT(*) FROM articles").fetchone()
         (chunks,) = self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()
-        (sentences,) = self._conn.execute(
-            "SELECT COALESCE(SUM(count), 0) FROM sentence_vectors"
-        ).fetchone()
-        return int(articles), int(chunks), int(sentences)
+        return int(articles), int(chunks), self._sentences
 
 
 class DocStore:
@@ -241,6 +246,12 @@ class DocStore:
             for aid, title, pub, byline, source, url, chash, n in self._all(query)
         ]
 
+    def all_tokens(self) -> tuple[NDArray[np.int64], list[list[str]]]:
+        """Every chunk's BM25 terms, rows ascending."""
+        with self._lock:
+            return _tokens(self._conn.execute(
+                "SELECT row, tokens FROM chunk_tokens ORDER BY row"))
+
     def chunk_articles(self) -> list[tuple[int, str]]:
         """(row, article_id) of every chunk, rows ascending."""
         return self._all("SELECT row, article_id FROM chunks ORDER BY row")
@@ -256,6 +267,15 @@ class DocStore:
             (aid, date.fromisoformat(pub) if pub else None, source)
             for aid, pub, source in self._all("SELECT id, published, source FROM articles")
         ]
+
+
+def _tokens(cursor: Iterable[tuple[int, str]]) -> tuple[NDArray[np.int64], list[list[str]]]:
+    rows: list[int] = []
+    tokens: list[list[str]] = []
+    for row, text in cursor:
+        rows.append(row)
+        tokens.append(text.split())
+    return np.asarray(rows, dtype=np.int64), tokens
 
 
 def _batches(items: list, size: int = _MAX_PARAMS) -> Iterator[list]:

@@ -16,11 +16,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+from numpy.typing import NDArray
+
 from corpus import Article
 from corpus.chunking import ChunkConfig
 from index.docstore import DocStore, DocWriter
 from index.embedder import Embedder, sentence_vector_mode
 from index.errors import IndexFormatError, IndexStoreError
+from index.file_cache import FileCache
 from index.ingest import Progress, ingest
 from index.layout import (
     LEXICAL_DIR,
@@ -44,6 +48,7 @@ from index.manifest import (
     write_manifest,
 )
 from index.plan import PreviousArticle, SyncPlan
+from index.sources import load_refs
 from index.store import StoreBackend, VectorStore, store_backend
 
 __all__ = ["Previous", "Written", "read_previous", "write_generation"]
@@ -142,6 +147,7 @@ def write_generation(
     sources: Sequence[str],
     excluded: Sequence[str],
     store: str,
+    file_cache: FileCache | None = None,
     show_progress: bool = False,
     progress: Progress | None = None,
 ) -> Written:
@@ -159,6 +165,8 @@ def write_generation(
         fsync_file(build_dir / SQLITE_FILE)
         for path in filled.vectors.save(build_dir):
             fsync_file(path)
+        if file_cache is not None:
+            file_cache.save(build_dir)
         unchanged_model = base is not None and filled.embedded_chunks == 0
         manifest = Manifest(
             built_at=now_iso(),
@@ -226,10 +234,12 @@ def _fill(
 ) -> _Filled:
     """Write the SQLite file and BM25 files of the new generation and fill its vectors,
     starting from `base` (incremental) or from nothing (full)."""
+    deleted = None
     if base is not None:
-        docs, vectors, entries, to_embed, start_row = _carry_over(build_dir, plan, base)
+        docs, vectors, entries, deleted, start_row = _carry_over(build_dir, plan, base)
+        to_embed = load_refs(plan.to_embed)
     else:
-        to_embed = plan.kept + _carried_articles(plan, previous)
+        to_embed = load_refs(plan.kept) + _carried_articles(plan, previous)
         vectors = backend.create(embedder.dim, previous=previous.folder if previous else None)
         docs = DocWriter(build_dir / SQLITE_FILE, create=True)
         entries, start_row = {}, 0
@@ -241,7 +251,10 @@ def _fill(
             (a.id, ArticleEntry(a.content_hash, ingested.chunk_ids[a.id], a.source))
             for a in to_embed
         )
-        _write_lexical(build_dir, docs, progress)
+        lexical = _lexical(docs, base, deleted, start_row, progress)
+        for path in lexical.save(build_dir / LEXICAL_DIR):
+            fsync_file(path)
+        fsync_dir(build_dir / LEXICAL_DIR)
         counts = Counts(*docs.counts())
     finally:
         docs.close()
@@ -255,23 +268,24 @@ def _fill(
 
 def _carry_over(
     build_dir: Path, plan: SyncPlan, previous: Previous
-) -> tuple[DocWriter, VectorStore, dict[str, ArticleEntry], list[Article], int]:
+) -> tuple[DocWriter, VectorStore, dict[str, ArticleEntry], NDArray[np.int64], int]:
     """Start from a copy of the previous generation minus changed and removed articles."""
     assert previous.vectors is not None, "incremental builds load the previous vectors"
     shutil.copyfile(previous.folder / SQLITE_FILE, build_dir / SQLITE_FILE)
-    docs = DocWriter(build_dir / SQLITE_FILE, create=False)
+    docs = DocWriter(build_dir / SQLITE_FILE, create=False,
+                     sentences=previous.manifest.counts.sentences)
     deleted = docs.delete_articles([*plan.changed, *plan.removed])
     vectors = previous.vectors
     vectors.remove(deleted)
-    for article in plan.relocated:
-        docs.relocate_article(article)
+    for ref in plan.relocated:
+        docs.relocate_article(ref.id, ref.source, ref.url)
     moved = {a.id: a.source for a in plan.relocated}
     old = previous.manifest.articles
     entries = {
         aid: ArticleEntry(old[aid].content_hash, old[aid].chunks, moved.get(aid, old[aid].source))
         for aid in [*plan.unchanged, *plan.carried]
     }
-    return docs, vectors, entries, plan.to_embed, previous.manifest.next_row
+    return docs, vectors, entries, deleted, previous.manifest.next_row
 
 
 def _carried_articles(plan: SyncPlan, previous: Previous | None) -> list[Article]:
@@ -288,13 +302,31 @@ def _carried_articles(plan: SyncPlan, previous: Previous | None) -> list[Article
         return []
 
 
-def _write_lexical(build_dir: Path, docs: DocWriter, progress: Progress | None) -> None:
+def _lexical(
+    docs: DocWriter,
+    base: Previous | None,
+    deleted: NDArray[np.int64] | None,
+    start_row: int,
+    progress: Progress | None,
+) -> LexicalIndex:
+    """The new generation's BM25: the previous one edited (chunks deleted, chunks from
+    `start_row` on added), or, for a full build or an unreadable previous one, built from
+    every chunk's stored terms."""
     if progress:
         progress("lexical", 0, 1)
-    rows, tokens = docs.all_tokens()
-    folder = build_dir / LEXICAL_DIR
-    for path in LexicalIndex.build(tokens, rows).save(folder):
-        fsync_file(path)
-    fsync_dir(folder)
+    lexical = None
+    if base is not None and deleted is not None:
+        try:
+            previous = LexicalIndex.load(base.folder / LEXICAL_DIR)
+            rows, tokens = docs.tokens_from(start_row)
+            lexical = previous.updated(removed=deleted, added_rows=rows, added_tokens=tokens)
+            if lexical.size != docs.counts()[1]:
+                raise ValueError(f"{lexical.size} BM25 documents for {docs.counts()[1]} chunks")
+        except (OSError, ValueError, EOFError) as e:  # incl. LegacyLexicalFormat
+            logger.info("rebuilding BM25 from the stored terms (%s)", e)
+    if lexical is None:
+        rows, tokens = docs.all_tokens()
+        lexical = LexicalIndex.build(tokens, rows)
     if progress:
         progress("lexical", 1, 1)
+    return lexical

@@ -1,36 +1,61 @@
-"""BM25 over chunks (bm25s), and `tokenize`, the one tokenizer used at build and query time.
+"""BM25 over chunks, updatable in place, and `tokenize`, the one tokenizer used at build
+and query time.
 
-The BM25 matrix is saved with bm25s's own `save` (numpy `.npy` files written and read with
-`allow_pickle=False`, JSON vocabulary and parameters) plus `rows.npy`, which maps each
-BM25 document position to the chunk row it stands for (rows ascending).
+The index stores raw term counts, not scores: per chunk (document) the ids of its terms
+and how often each occurs (a doc-major sparse matrix). BM25 (the Lucene variant, k1 1.5,
+b 0.75, as bm25s and Lucene compute it) is scored at query time from those counts, the
+document lengths and the current document frequencies, so adding or removing chunks is a
+cheap array edit (`updated`) rather than a rebuild: nothing stored depends on the
+collection's statistics.
+
+Files in the lexical folder (numpy `.npy` read with `allow_pickle=False`, and JSON):
+`rows.npy` (the chunk row of each document, ascending), `doc_indptr.npy`,
+`doc_terms.npy`, `doc_counts.npy` (the CSR matrix), `vocab.json` (term of each id) and
+`params.json` (format and BM25 parameters). Term ids are never reused, so an id of a term
+that no chunk holds any more just has no postings.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-import bm25s
 import numpy as np
+import scipy.sparse
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 from numpy.typing import NDArray
 
-__all__ = ["LexicalIndex", "tokenize"]
+__all__ = ["LEGACY_FILE", "LegacyLexicalFormat", "LexicalIndex", "tokenize"]
 
 logger = logging.getLogger(__name__)
 
 ROWS_FILE = "rows.npy"
+LEGACY_FILE = "params.index.json"  # written by bm25s, which earlier versions used
+_FILES = ("doc_indptr.npy", "doc_terms.npy", "doc_counts.npy")
+_VOCAB_FILE = "vocab.json"
+_PARAMS_FILE = "params.json"
+_FORMAT = "newsqa-bm25-counts-1"
+_K1 = 1.5
+_B = 0.75
+
 _STOPWORDS = frozenset(STOPWORDS_EN_PLUS)
 _HYPHENS = "-\u2010\u2011"  # hyphen-minus, hyphen, non-breaking hyphen (not dashes)
 _PART_RE = re.compile(r"[^\W_]+")
 _COMPOUND_RE = re.compile(rf"[^\W_]+(?:[{_HYPHENS}][^\W_]+)+")
 _HYPHEN_RE = re.compile(rf"[{_HYPHENS}]")
 _local = threading.local()  # PyStemmer stemmers are not thread-safe
+
+
+class LegacyLexicalFormat(ValueError):
+    """The folder holds a bm25s index written by an earlier newsqa; rebuild it from the
+    chunks' stored terms (`LexicalIndex.build`)."""
 
 
 def tokenize(text: str) -> list[str]:
@@ -60,13 +85,23 @@ def _stemmer() -> Stemmer.Stemmer:
 class LexicalIndex:
     """BM25 scores of chunks, searchable by query text.
 
-    Build with `LexicalIndex.build`, persist with `save`, reopen with `load`.
+    Build with `LexicalIndex.build`, edit with `updated`, persist with `save`, reopen with
+    `load`. Instances are immutable; searching is thread-safe.
     """
 
-    def __init__(self, bm25: bm25s.BM25 | None, rows: NDArray[np.int64]) -> None:
-        self._bm25 = bm25
+    def __init__(
+        self,
+        rows: NDArray[np.int64],
+        matrix: scipy.sparse.csr_array,
+        vocab: list[str],
+    ) -> None:
         self._rows = rows
-        self._doc_freqs: NDArray[np.int64] | None = None
+        self._matrix = matrix  # documents x terms, raw counts
+        self._vocab = vocab
+        self._term_ids = {term: i for i, term in enumerate(vocab)}
+        self._postings: scipy.sparse.csc_array | None = None
+        self._norms: NDArray[np.float32] | None = None
+        self._lock = threading.Lock()
 
     @property
     def size(self) -> int:
@@ -77,62 +112,95 @@ class LexicalIndex:
         cls, token_lists: Sequence[list[str]], rows: NDArray[np.int64]
     ) -> LexicalIndex:
         """Index `token_lists[i]` as the document of chunk `rows[i]` (rows ascending)."""
-        rows = np.asarray(rows, dtype=np.int64)
+        rows = _ascending(rows)
         if len(token_lists) != len(rows):
             raise ValueError(f"got {len(token_lists)} token lists for {len(rows)} rows")
-        if len(rows) and np.any(np.diff(rows) <= 0):
-            raise ValueError("rows must be strictly ascending")
-        if not len(rows):
-            return cls(None, rows)
-        bm25 = bm25s.BM25()
-        bm25.index(list(token_lists), show_progress=False)
-        return cls(bm25, rows)
+        vocab: list[str] = []
+        matrix = _count_matrix(token_lists, vocab, {})
+        return cls(rows, matrix, vocab)
+
+    def updated(
+        self,
+        *,
+        removed: NDArray[np.int64],
+        added_rows: NDArray[np.int64],
+        added_tokens: Sequence[list[str]],
+    ) -> LexicalIndex:
+        """A new index without the chunks `removed` and with `added_tokens[i]` as the
+        document of chunk `added_rows[i]` (each added row above every kept row)."""
+        added_rows = _ascending(added_rows)
+        if len(added_tokens) != len(added_rows):
+            raise ValueError(f"got {len(added_tokens)} token lists for {len(added_rows)} rows")
+        keep = ~np.isin(self._rows, np.asarray(removed, dtype=np.int64))
+        kept_rows = self._rows[keep]
+        if len(added_rows) and len(kept_rows) and added_rows[0] <= kept_rows[-1]:
+            raise ValueError(
+                f"added row {int(added_rows[0])} is not above the last kept row "
+                f"{int(kept_rows[-1])}"
+            )
+        vocab = list(self._vocab)
+        new = _count_matrix(added_tokens, vocab, dict(self._term_ids))
+        old = self._matrix[np.flatnonzero(keep)] if not keep.all() else self._matrix
+        shape = (old.shape[0], len(vocab))
+        old = scipy.sparse.csr_array((old.data, old.indices, old.indptr), shape=shape)
+        matrix = scipy.sparse.vstack([old, new], format="csr") if len(added_rows) else old
+        return LexicalIndex(np.concatenate([kept_rows, added_rows]), _csr(matrix), vocab)
 
     def save(self, folder: Path) -> list[Path]:
         """Write the index into `folder` (created); returns the files written."""
         folder.mkdir(parents=True, exist_ok=True)
-        np.save(folder / ROWS_FILE, self._rows, allow_pickle=False)
-        if self._bm25 is not None:
-            self._bm25.save(str(folder), allow_pickle=False)
+        arrays = (self._matrix.indptr.astype(np.int64), self._matrix.indices.astype(np.int32),
+                  self._matrix.data.astype(np.int32))
+        paths = [folder / ROWS_FILE, *(folder / name for name in _FILES)]
+        for path, array in zip(paths, (self._rows, *arrays), strict=True):
+            np.save(path, array, allow_pickle=False)
+        (folder / _VOCAB_FILE).write_text(json.dumps(self._vocab, ensure_ascii=False),
+                                          encoding="utf-8")
+        params = {"format": _FORMAT, "k1": _K1, "b": _B}
+        (folder / _PARAMS_FILE).write_text(json.dumps(params), encoding="utf-8")
         return sorted(p for p in folder.iterdir() if p.is_file())
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:
-        """Read an index written by `save` (into memory, without pickle)."""
+        """Read an index written by `save` (without pickle).
+
+        Raises:
+            LegacyLexicalFormat: the folder holds an earlier newsqa's bm25s index.
+            ValueError, OSError: a missing, corrupt or inconsistent file.
+        """
+        if not (folder / _PARAMS_FILE).is_file() and (folder / LEGACY_FILE).is_file():
+            raise LegacyLexicalFormat(f"'{folder}' holds a bm25s index")
+        params = json.loads((folder / _PARAMS_FILE).read_text(encoding="utf-8"))
+        if not isinstance(params, dict) or params.get("format") != _FORMAT:
+            raise ValueError(f"unknown lexical index format in '{folder / _PARAMS_FILE}'")
         rows = np.load(folder / ROWS_FILE, allow_pickle=False).astype(np.int64, copy=False)
-        if not len(rows):
-            return cls(None, rows)
-        bm25 = bm25s.BM25.load(str(folder), load_corpus=False, mmap=False, allow_pickle=False)
-        if int(bm25.scores["num_docs"]) != len(rows):
-            raise ValueError(
-                f"BM25 index has {bm25.scores['num_docs']} documents but {len(rows)} rows"
-            )
-        return cls(bm25, rows)
+        indptr, terms, counts = (np.load(folder / name, allow_pickle=False) for name in _FILES)
+        vocab = json.loads((folder / _VOCAB_FILE).read_text(encoding="utf-8"))
+        if not isinstance(vocab, list) or not all(isinstance(t, str) for t in vocab):
+            raise ValueError(f"'{folder / _VOCAB_FILE}' is not a list of terms")
+        _check(rows, indptr, terms, counts, len(vocab))
+        matrix = scipy.sparse.csr_array((counts, terms, indptr), shape=(len(rows), len(vocab)))
+        return cls(rows, matrix, vocab)
 
     def idf(self, terms: Sequence[str]) -> list[float]:
         """BM25 (Lucene) inverse document frequency of each term (already tokenised):
         log(1 + (N - df + 0.5) / (df + 0.5)); a term in no chunk gets the highest value."""
-        n = float(len(self._rows))
-        if self._bm25 is None:
+        if not self.size:
             return [0.0 for _ in terms]
-        if self._doc_freqs is None:  # per term, the chunks it occurs in (CSC column sizes)
-            self._doc_freqs = np.diff(self._bm25.scores["indptr"])
-        vocab = self._bm25.vocab_dict
-        freqs = [float(self._doc_freqs[vocab[t]]) if t in vocab else 0.0 for t in terms]
-        return [float(np.log1p((n - df + 0.5) / (df + 0.5))) for df in freqs]
+        postings, _ = self._search_arrays()
+        df = np.diff(postings.indptr)
+        freqs = [float(df[self._term_ids[t]]) if t in self._term_ids else 0.0 for t in terms]
+        return [_idf(df, self.size) for df in freqs]
 
     def search(
         self, query: str, k: int, *, rows: NDArray[np.int64] | None = None
     ) -> list[tuple[int, float]]:
         """The top `k` chunks for `query` as (row, score), best first; chunks sharing no
         term with the query are left out. `rows` restricts the search to those rows."""
-        tokens = tokenize(query)
-        if self._bm25 is None or k <= 0 or not tokens:
+        ids = [self._term_ids[t] for t in tokenize(query) if t in self._term_ids]
+        if not self.size or k <= 0 or not ids:
             return []
-        ids = self._bm25.get_tokens_ids(tokens)
-        if not ids:
-            return []
-        scores = self._bm25.get_scores_from_ids(ids)
+        scores = self._scores(ids)
         positions = self._positions(rows)
         if positions is not None:
             scores = scores[positions]
@@ -144,6 +212,31 @@ class LexicalIndex:
         chosen = ranked if positions is None else positions[ranked]
         return [(int(self._rows[p]), float(scores[i])) for i, p in zip(ranked, chosen, strict=True)]
 
+    def _scores(self, term_ids: list[int]) -> NDArray[np.float32]:
+        """BM25 of every document for the query terms (a repeated term counts again)."""
+        postings, norms = self._search_arrays()
+        n = self.size
+        scores = np.zeros(n, dtype=np.float32)
+        for term in term_ids:
+            start, end = postings.indptr[term], postings.indptr[term + 1]
+            if start == end:
+                continue
+            docs = postings.indices[start:end]
+            tf = postings.data[start:end].astype(np.float32)
+            weight = np.float32(_idf(end - start, n))
+            scores[docs] += weight * tf / (tf + norms[docs])
+        return scores
+
+    def _search_arrays(self) -> tuple[scipy.sparse.csc_array, NDArray[np.float32]]:
+        """Term-major postings and each document's length norm, made on first use."""
+        with self._lock:
+            if self._postings is None:
+                lengths = np.asarray(self._matrix.sum(axis=1), dtype=np.float32).ravel()
+                average = float(lengths.mean()) if len(lengths) and lengths.mean() > 0 else 1.0
+                self._norms = (_K1 * (1 - _B + _B * lengths / average)).astype(np.float32)
+                self._postings = self._matrix.tocsc()
+            return self._postings, self._norms  # type: ignore[return-value]
+
     def _positions(self, rows: NDArray[np.int64] | None) -> NDArray[np.int64] | None:
         """BM25 document positions of `rows` (rows not in the index are dropped)."""
         if rows is None:
@@ -153,3 +246,58 @@ class LexicalIndex:
         inside = positions < len(self._rows)
         positions = positions[inside]
         return positions[self._rows[positions] == wanted[inside]]
+
+
+def _idf(df: float, n: int) -> float:
+    return float(np.log1p((n - df + 0.5) / (df + 0.5)))
+
+
+def _ascending(rows: NDArray[np.int64]) -> NDArray[np.int64]:
+    rows = np.asarray(rows, dtype=np.int64)
+    if len(rows) and np.any(np.diff(rows) <= 0):
+        raise ValueError("rows must be strictly ascending")
+    return rows
+
+
+def _count_matrix(
+    token_lists: Sequence[list[str]], vocab: list[str], term_ids: dict[str, int]
+) -> scipy.sparse.csr_array:
+    """Documents x terms counts of `token_lists`; new terms are appended to `vocab` (and
+    `term_ids`, the id of each term of `vocab`)."""
+    indptr = [0]
+    terms: list[int] = []
+    counts: list[int] = []
+    for tokens in token_lists:
+        for term, count in Counter(tokens).items():
+            term_id = term_ids.get(term)
+            if term_id is None:
+                term_id = term_ids[term] = len(vocab)
+                vocab.append(term)
+            terms.append(term_id)
+            counts.append(count)
+        indptr.append(len(terms))
+    return scipy.sparse.csr_array(
+        (np.asarray(counts, dtype=np.int32), np.asarray(terms, dtype=np.int32),
+         np.asarray(indptr, dtype=np.int64)),
+        shape=(len(token_lists), len(vocab)),
+    )
+
+
+def _csr(matrix: scipy.sparse.sparray) -> scipy.sparse.csr_array:
+    matrix = scipy.sparse.csr_array(matrix)
+    matrix.indices = matrix.indices.astype(np.int32, copy=False)
+    return matrix
+
+
+def _check(
+    rows: NDArray[np.int64], indptr: NDArray, terms: NDArray, counts: NDArray, vocab_size: int
+) -> None:
+    """Refuse arrays that do not form a documents x terms matrix over `rows`."""
+    if indptr.ndim != 1 or len(indptr) != len(rows) + 1 or (len(indptr) and indptr[0] != 0):
+        raise ValueError(f"the lexical index has {len(indptr)} row pointers for {len(rows)} rows")
+    if np.any(np.diff(indptr) < 0) or indptr[-1] != len(terms) or len(terms) != len(counts):
+        raise ValueError("the lexical index's row pointers do not match its terms")
+    if len(terms) and (terms.min() < 0 or terms.max() >= vocab_size):
+        raise ValueError("the lexical index names a term outside its vocabulary")
+    if len(rows) and np.any(np.diff(rows) <= 0):
+        raise ValueError("the lexical index's rows are not ascending")

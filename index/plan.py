@@ -1,18 +1,38 @@
-"""Decide what a sync does: compare the loaded articles with the previous generation.
+"""Decide what a sync does: compare the articles found with the previous generation.
 
 Articles are matched by id and compared by `content_hash`; content that appears under two
-ids is indexed once (an article already indexed with that content keeps it).
+ids is indexed once (an article already indexed with that content keeps it). The plan
+works on `ArticleRef`s, so articles of files unchanged since the last sync need not be
+read again; only those to embed are loaded (`index.sources.load_refs`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from corpus import Article
-from corpus.load import Skipped
+from corpus.load import ArticleFile, Skipped
 
-__all__ = ["PreviousArticle", "SyncPlan", "plan_sync"]
+__all__ = ["ArticleRef", "PreviousArticle", "SyncPlan", "plan_sync"]
+
+
+@dataclass(frozen=True)
+class ArticleRef:
+    """An article found in a source file: what a plan compares, where the article is,
+    and the article itself when its file was read in this sync. Two refs are equal when
+    their id, content, source and url are."""
+
+    id: str
+    content_hash: str
+    source: str
+    url: str | None
+    file: ArticleFile = field(compare=False)
+    article: Article | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def of(cls, article: Article, file: ArticleFile) -> ArticleRef:
+        return cls(article.id, article.content_hash, article.source, article.url, file, article)
 
 
 @dataclass(frozen=True)
@@ -28,23 +48,23 @@ class PreviousArticle:
 class SyncPlan:
     """The outcome of comparing loaded articles with the previous generation.
 
-    `kept` are the loaded articles to index (load order), `carried` the ids of previous
-    articles not loaded but kept because pruning is off, `relocated` the unchanged articles
+    `kept` are the articles found to index (load order), `carried` the ids of previous
+    articles not found but kept because pruning is off, `relocated` the unchanged articles
     whose source or url moved. `duplicates` maps an id left out to the id kept.
     """
 
-    kept: list[Article]
+    kept: list[ArticleRef]
     added: list[str]
     changed: list[str]
     removed: list[str]
     unchanged: list[str]
     carried: list[str]
-    relocated: list[Article]
+    relocated: list[ArticleRef]
     duplicates: dict[str, str]
     skipped: list[Skipped]
 
     @property
-    def to_embed(self) -> list[Article]:
+    def to_embed(self) -> list[ArticleRef]:
         """Added and changed articles, in load order."""
         wanted = set(self.added) | set(self.changed)
         return [a for a in self.kept if a.id in wanted]
@@ -55,16 +75,16 @@ class SyncPlan:
 
 
 def plan_sync(
-    articles: Sequence[Article],
+    articles: Sequence[ArticleRef],
     previous: Mapping[str, PreviousArticle],
     *,
     excluded: Collection[str] = (),
     prune: bool = True,
 ) -> SyncPlan:
-    """Compare `articles` (as loaded) with the `previous` generation's articles.
+    """Compare `articles` (as found) with the `previous` generation's articles.
 
     Args:
-        articles: the articles loaded from the sources, in load order.
+        articles: the articles found in the sources, in load order.
         previous: id -> what the previous generation holds ({} for a new index).
         excluded: ids the user removed; they are never indexed.
         prune: remove previous articles that are no longer in the sources.
@@ -74,7 +94,7 @@ def plan_sync(
     carried = [] if prune else [i for i in previous if i not in by_id and i not in excluded]
     owner = {previous[i].content_hash: i for i in carried}
 
-    def indexed_as_is(article: Article) -> bool:
+    def indexed_as_is(article: ArticleRef) -> bool:
         old = previous.get(article.id)
         return old is not None and old.content_hash == hashes[article.id]
 
@@ -106,12 +126,12 @@ def plan_sync(
 
 
 def _unique_ids(
-    articles: Sequence[Article], excluded: Collection[str]
-) -> tuple[dict[str, Article], list[Skipped]]:
+    articles: Sequence[ArticleRef], excluded: Collection[str]
+) -> tuple[dict[str, ArticleRef], list[Skipped]]:
     """The first article of each id (excluded ids left out), and a Skipped entry for each
     later, different article with an id already taken."""
     excluded = set(excluded)
-    by_id: dict[str, Article] = {}
+    by_id: dict[str, ArticleRef] = {}
     skipped: list[Skipped] = []
     for article in articles:
         if article.id in excluded:

@@ -29,7 +29,7 @@ from index.errors import (
     IndexFormatError,
 )
 from index.layout import LEXICAL_DIR, SQLITE_FILE, generation_number, require_generation
-from index.lexical import ROWS_FILE, LexicalIndex
+from index.lexical import ROWS_FILE, LegacyLexicalFormat, LexicalIndex
 from index.manifest import Manifest, read_manifest
 from index.store import VectorStore, store_backend
 
@@ -79,8 +79,10 @@ def _open_generation(index_dir: Path, folder: Path) -> IndexReader:
                 f"{vectors.dim}, the manifest says {manifest.counts.chunks} of dim "
                 f"{manifest.embedder.dim}; {_REBUILD}"
             )
-        lexical = _load_part(folder / LEXICAL_DIR, LexicalIndex.load)
+        lexical = _load_part(folder / LEXICAL_DIR, _load_lexical)
         docs = _load_part(folder / SQLITE_FILE, DocStore)
+        if lexical is None:
+            lexical = _load_part(folder / SQLITE_FILE, lambda _: _legacy_lexical(folder, docs))
     except BaseException:
         vectors.close()
         raise
@@ -92,6 +94,23 @@ def _open_generation(index_dir: Path, folder: Path) -> IndexReader:
         raise IndexFormatError(f"'{folder / SQLITE_FILE}' is unreadable ({e}); {_REBUILD}") from e
     logger.debug("opened %s: %d chunks", folder, reader.size)
     return reader
+
+
+def _load_lexical(folder: Path) -> LexicalIndex | None:
+    """The lexical index in `folder`, or None for one in an earlier newsqa's format."""
+    try:
+        return LexicalIndex.load(folder)
+    except LegacyLexicalFormat:
+        return None
+
+
+def _legacy_lexical(folder: Path, docs: DocStore) -> LexicalIndex:
+    """BM25 made in memory from the chunks' stored terms, for an index built by an
+    earlier newsqa; the next build writes it in the current format."""
+    logger.warning("index '%s' has an older lexical format; it is rebuilt in memory on "
+                   "every open until 'newsqa build' runs", folder)
+    rows, tokens = docs.all_tokens()
+    return LexicalIndex.build(tokens, rows)
 
 
 def _load_part(path: Path, load: Callable[[Path], _V]) -> _V:

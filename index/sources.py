@@ -5,19 +5,32 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tqdm.auto import tqdm
+
 import corpus
-from corpus.load import LoadResult, load_articles
+from corpus import Article
+from corpus.load import ArticleFile, Skipped, duplicate_id, find_files, read_file
 from index.errors import IndexStoreError
+from index.file_cache import FileCache, file_stamp
 from index.ingest import Progress
 from index.layout import LIBRARY_DIR
+from index.plan import ArticleRef
 
 if TYPE_CHECKING:
     from index.generation import Previous
 
-__all__ = ["bundled_articles", "library_dir", "load_sources", "resolve_sources"]
+__all__ = [
+    "Scan",
+    "bundled_articles",
+    "library_dir",
+    "load_refs",
+    "resolve_sources",
+    "scan_sources",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -54,14 +67,30 @@ def resolve_sources(
     return sources
 
 
-def load_sources(
+@dataclass(frozen=True)
+class Scan:
+    """What a sync found in its sources: an `ArticleRef` per article (load order, later
+    duplicates of an id left out), what was skipped, and the file cache to save."""
+
+    refs: list[ArticleRef]
+    skipped: list[Skipped]
+    cache: FileCache
+
+
+def scan_sources(
     index_dir: Path,
     sources: Sequence[str],
     *,
+    cache: FileCache | None = None,
     show_progress: bool = False,
     progress: Progress | None = None,
-) -> LoadResult:
-    """Load every article of `sources` and of the index's library folder."""
+) -> Scan:
+    """Find every article of `sources` and of the index's library folder.
+
+    Files that `cache` (the previous sync's) saw with the same size, times and inode are
+    not read again: their articles come back as refs without the article itself (see
+    `load_refs`). Every other file is parsed.
+    """
     started = time.perf_counter()
     paths = [Path(s) for s in sources]
     library = library_dir(index_dir)
@@ -69,12 +98,63 @@ def load_sources(
         paths.append(library)
     if progress:
         progress("load", 0, 1)
-    loaded = load_articles(paths, show_progress=show_progress)
+    files, skipped = find_files(paths)
+    old = cache or FileCache()
+    new = FileCache()
+    stamps = [file_stamp(f.path) for f in files]
+    reread = sum(old.get(f, stamp) is None for f, stamp in zip(files, stamps, strict=True))
+    bar = tqdm(total=reread, desc="loading", unit="file", disable=not show_progress or reread < 2)
+    refs: list[ArticleRef] = []
+    seen: dict[str, str] = {}
+    for file, stamp in zip(files, stamps, strict=True):
+        entry = old.get(file, stamp)
+        if entry is None:
+            articles, errors = read_file(file, show_progress=show_progress)
+            entry = new.put(file, stamp, [ArticleRef.of(a, file) for a in articles], errors)
+            bar.update()
+        else:
+            new.put(file, stamp, list(entry.refs), list(entry.skipped))
+        skipped.extend(entry.skipped)
+        for ref in entry.refs:
+            if ref.id in seen:
+                skipped.append(duplicate_id(ref.id, file.path, seen[ref.id]))
+                continue
+            seen[ref.id] = str(file.path)
+            refs.append(ref)
+    bar.close()
     if progress:
         progress("load", 1, 1)
-    logger.debug(
-        "loaded %s articles from %d sources in %.1f s (%d skipped)",
-        f"{len(loaded.articles):,}", len(paths), time.perf_counter() - started,
-        len(loaded.skipped),
+    for entry in skipped:
+        logger.warning("skipped %s", entry)
+    logger.info(
+        "found %s articles in %d files (%d read, the rest unchanged) in %.1f s (%d skipped)",
+        f"{len(refs):,}", len(files), reread, time.perf_counter() - started, len(skipped),
     )
+    return Scan(refs, skipped, new)
+
+
+def load_refs(refs: Sequence[ArticleRef]) -> list[Article]:
+    """The articles of `refs`, in order, reading again the files of refs that came from
+    the cache.
+
+    Raises:
+        IndexStoreError: a file changed since it was scanned, so an article is gone.
+    """
+    wanted: dict[ArticleFile, set[str]] = {}
+    for ref in refs:
+        if ref.article is None:
+            wanted.setdefault(ref.file, set()).add(ref.id)
+    found: dict[tuple[ArticleFile, str], Article] = {}
+    for file, ids in wanted.items():
+        articles, _ = read_file(file)
+        found.update(((file, a.id), a) for a in articles if a.id in ids)
+    loaded = []
+    for ref in refs:
+        article = ref.article or found.get((ref.file, ref.id))
+        if article is None or article.content_hash != ref.content_hash:
+            raise IndexStoreError(
+                f"'{ref.file.path}' changed during the sync (article {ref.id!r}); run the "
+                "build again"
+            )
+        loaded.append(article)
     return loaded

@@ -233,3 +233,80 @@ def test_warns_when_chunks_exceed_the_model_window(
     build_index(tmp_path / "idx", [news_dir], embedder=HashEmbedder(),
                 chunk_config=ChunkConfig(max_tokens=1024))
     assert "exceed the 512-token window" in caplog.text
+
+
+def _lexical_hits(index_dir: Path, queries: list[str]) -> list[list[tuple[str, float]]]:
+    with open_index(index_dir) as reader:
+        results = []
+        for query in queries:
+            hits = reader.lexical_search(query, 10)
+            chunks = reader.chunks([row for row, _ in hits])
+            results.append([(chunks[i].id, round(score, 4)) for i, (_, score) in enumerate(hits)])
+        return results
+
+
+def test_incremental_bm25_equals_a_full_rebuild(
+    news_dir: Path, tmp_path: Path, counting: CountingEmbedder
+) -> None:
+    """BM25 is edited, not rebuilt, by an incremental sync; its scores (which depend on
+    every chunk's length and every term's document frequency) match a fresh build."""
+    build_index(tmp_path / "idx", [news_dir], embedder=counting)
+    write_news(news_dir, "delta", "Delta ferry terminal opens", "A ferry terminal opened.")
+    write_news(news_dir, "beta", "Beta shipyard wins ferry order", "Now it is eight ferries.")
+    (news_dir / "gamma.txt").unlink()
+    build_index(tmp_path / "idx", embedder=counting)
+    build_index(tmp_path / "fresh", [news_dir], embedder=counting)
+    queries = ["ferry terminal", "river park council", "comet", "eight ferries shipyard"]
+    assert _lexical_hits(tmp_path / "idx", queries) == _lexical_hits(tmp_path / "fresh", queries)
+
+
+def test_an_index_with_the_earlier_bm25s_format_is_read_and_upgraded(
+    news_dir: Path, tmp_path: Path, counting: CountingEmbedder
+) -> None:
+    import bm25s
+
+    from index.layout import LEXICAL_DIR, live_generation
+
+    build_index(tmp_path / "idx", [news_dir], embedder=counting)
+    queries = ["ferry order", "comet telescope"]
+    expected = _lexical_hits(tmp_path / "idx", queries)
+    folder = live_generation(tmp_path / "idx") / LEXICAL_DIR
+    with open_index(tmp_path / "idx") as reader:
+        rows, tokens = reader._docs.all_tokens()
+    shutil.rmtree(folder)  # what newsqa 0.1 wrote: bm25s's files plus rows.npy
+    legacy = bm25s.BM25()
+    legacy.index(tokens, show_progress=False)
+    legacy.save(str(folder), allow_pickle=False)
+    np.save(folder / "rows.npy", rows)
+
+    assert _lexical_hits(tmp_path / "idx", queries) == expected
+    write_news(news_dir, "delta", "Delta ferry terminal opens", "A ferry terminal opened.")
+    build_index(tmp_path / "idx", embedder=counting)
+    assert (live_generation(tmp_path / "idx") / LEXICAL_DIR / "params.json").is_file()
+    build_index(tmp_path / "fresh", [news_dir], embedder=counting)
+    assert _lexical_hits(tmp_path / "idx", queries) == _lexical_hits(tmp_path / "fresh", queries)
+
+
+def test_manifest_counts_stay_exact_through_incremental_syncs(
+    news_dir: Path, tmp_path: Path, counting: CountingEmbedder
+) -> None:
+    import sqlite3
+
+    from index.layout import SQLITE_FILE, live_generation
+
+    def recount() -> tuple[int, int, int]:
+        folder = live_generation(tmp_path / "idx")
+        with sqlite3.connect(folder / SQLITE_FILE) as conn:
+            return tuple(conn.execute(  # type: ignore[return-value]
+                "SELECT (SELECT COUNT(*) FROM articles), (SELECT COUNT(*) FROM chunks), "
+                "(SELECT SUM(count) FROM sentence_vectors)"
+            ).fetchone())
+
+    build_index(tmp_path / "idx", [news_dir], embedder=counting)
+    write_news(news_dir, "delta", "Delta airport", "A runway opened.", "Flights start soon.")
+    write_news(news_dir, "beta", "Beta shipyard wins ferry order", "Now it is eight ferries.")
+    (news_dir / "gamma.txt").unlink()
+    build_index(tmp_path / "idx", embedder=counting)
+    with open_index(tmp_path / "idx") as reader:
+        counts = reader.manifest.counts
+    assert (counts.articles, counts.chunks, counts.sentences) == recount() == (3, 3, 5)

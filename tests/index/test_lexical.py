@@ -79,3 +79,79 @@ def test_idf_ranks_rare_terms_higher() -> None:
     assert 0 < park < ferry < unseen
     assert ferry == pytest.approx(np.log1p((3 - 1 + 0.5) / 1.5))
     assert LexicalIndex.build([], np.array([], dtype=np.int64)).idf(["x"]) == [0.0]
+
+
+_DOCS = [
+    "the river park council approved a new river park",
+    "an electric ferry order for the harbour",
+    "the comet observatory opened to the public",
+    "council members debated the ferry timetable and the park budget",
+    "",
+    "harbour cranes replaced after an inspection of the harbour",
+]
+
+
+def test_scores_equal_bm25s_lucene() -> None:
+    """The counts-based index scores exactly like bm25s's precomputed Lucene BM25."""
+    import bm25s
+
+    tokens = [tokenize(d) for d in _DOCS]
+    ours = LexicalIndex.build(tokens, np.arange(len(_DOCS)) * 2)
+    reference = bm25s.BM25()
+    reference.index(tokens, show_progress=False)
+    for query in ["river park", "harbour ferry council", "comet comet", "budget timetable"]:
+        expected = reference.get_scores(tokenize(query))
+        got = dict(ours.search(query, 10))
+        for position, score in enumerate(expected):
+            assert got.get(position * 2, 0.0) == pytest.approx(float(score), abs=1e-5)
+
+
+def _hits(index: LexicalIndex, query: str) -> list[tuple[int, float]]:
+    return [(row, round(score, 5)) for row, score in index.search(query, 10)]
+
+
+@pytest.mark.parametrize("removed", [[], [0], [2, 6], [0, 2, 4, 6, 8, 10]])
+def test_updated_equals_a_fresh_build(removed: list[int], tmp_path: Path) -> None:
+    tokens = [tokenize(d) for d in _DOCS]
+    rows = np.arange(len(_DOCS), dtype=np.int64) * 2
+    added = [tokenize("a new ferry terminal for the harbour"), tokenize("zebra crossing")]
+    added_rows = np.array([20, 23])
+    edited = LexicalIndex.build(tokens, rows).updated(
+        removed=np.array(removed, dtype=np.int64), added_rows=added_rows, added_tokens=added
+    )
+    keep = [i for i, row in enumerate(rows) if row not in removed]
+    fresh = LexicalIndex.build([tokens[i] for i in keep] + added,
+                               np.concatenate([rows[keep], added_rows]))
+    edited.save(tmp_path / "lex")
+    reloaded = LexicalIndex.load(tmp_path / "lex")
+    for query in ["harbour ferry", "river park council", "zebra", "comet observatory"]:
+        assert _hits(edited, query) == _hits(fresh, query) == _hits(reloaded, query)
+    assert edited.idf(["harbour", "zebra"]) == pytest.approx(fresh.idf(["harbour", "zebra"]))
+    assert edited.size == fresh.size == len(keep) + 2
+
+
+def test_updated_refuses_rows_below_kept_ones() -> None:
+    index = LexicalIndex.build([["a"], ["b"]], np.array([1, 5]))
+    with pytest.raises(ValueError, match="not above"):
+        index.updated(removed=np.array([], dtype=np.int64), added_rows=np.array([3]),
+                      added_tokens=[["c"]])
+
+
+def test_load_refuses_inconsistent_files(tmp_path: Path) -> None:
+    _index().save(tmp_path / "lex")
+    np.save(tmp_path / "lex" / "doc_terms.npy", np.array([0, 99999], dtype=np.int32))
+    with pytest.raises(ValueError):
+        LexicalIndex.load(tmp_path / "lex")
+
+
+def test_load_recognises_the_earlier_bm25s_format(tmp_path: Path) -> None:
+    import bm25s
+
+    from index.lexical import LegacyLexicalFormat
+
+    reference = bm25s.BM25()
+    reference.index([["river", "park"], ["ferry"]], show_progress=False)
+    reference.save(str(tmp_path / "lex"), allow_pickle=False)
+    np.save(tmp_path / "lex" / "rows.npy", np.array([0, 1]))
+    with pytest.raises(LegacyLexicalFormat):
+        LexicalIndex.load(tmp_path / "lex")
