@@ -100,7 +100,6 @@ class LexicalIndex:
         self._vocab = vocab
         self._term_ids = {term: i for i, term in enumerate(vocab)}
         self._postings: scipy.sparse.csc_array | None = None
-        self._norms: NDArray[np.float32] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -187,8 +186,7 @@ class LexicalIndex:
         log(1 + (N - df + 0.5) / (df + 0.5)); a term in no chunk gets the highest value."""
         if not self.size:
             return [0.0 for _ in terms]
-        postings, _ = self._search_arrays()
-        df = np.diff(postings.indptr)
+        df = np.diff(self._search_arrays().indptr)
         freqs = [float(df[self._term_ids[t]]) if t in self._term_ids else 0.0 for t in terms]
         return [_idf(df, self.size) for df in freqs]
 
@@ -214,28 +212,30 @@ class LexicalIndex:
 
     def _scores(self, term_ids: list[int]) -> NDArray[np.float32]:
         """BM25 of every document for the query terms (a repeated term counts again)."""
-        postings, norms = self._search_arrays()
+        postings = self._search_arrays()
         n = self.size
         scores = np.zeros(n, dtype=np.float32)
         for term in term_ids:
             start, end = postings.indptr[term], postings.indptr[term + 1]
-            if start == end:
-                continue
-            docs = postings.indices[start:end]
-            tf = postings.data[start:end].astype(np.float32)
-            weight = np.float32(_idf(end - start, n))
-            scores[docs] += weight * tf / (tf + norms[docs])
+            if start < end:
+                weight = np.float32(_idf(end - start, n))
+                scores[postings.indices[start:end]] += weight * postings.data[start:end]
         return scores
 
-    def _search_arrays(self) -> tuple[scipy.sparse.csc_array, NDArray[np.float32]]:
-        """Term-major postings and each document's length norm, made on first use."""
+    def _search_arrays(self) -> scipy.sparse.csc_array:
+        """Term-major postings holding each posting's BM25 term-frequency part,
+        tf / (tf + k1 * (1 - b + b * length / average length)), made on first use: the
+        query then only multiplies by the terms' idf."""
         with self._lock:
             if self._postings is None:
                 lengths = np.asarray(self._matrix.sum(axis=1), dtype=np.float32).ravel()
                 average = float(lengths.mean()) if len(lengths) and lengths.mean() > 0 else 1.0
-                self._norms = (_K1 * (1 - _B + _B * lengths / average)).astype(np.float32)
-                self._postings = self._matrix.tocsc()
-            return self._postings, self._norms  # type: ignore[return-value]
+                norms = (_K1 * (1 - _B + _B * lengths / average)).astype(np.float32)
+                postings = self._matrix.tocsc()
+                tf = postings.data.astype(np.float32)
+                postings.data = tf / (tf + norms[postings.indices])
+                self._postings = postings
+            return self._postings
 
     def _positions(self, rows: NDArray[np.int64] | None) -> NDArray[np.int64] | None:
         """BM25 document positions of `rows` (rows not in the index are dropped)."""
