@@ -176,8 +176,7 @@ def _card(citation: Citation, articles: ArticleLookup | None) -> str:
         except Exception:  # a missing article must not hide the card
             article = None
         if article is not None:
-            body = render_article(article, (citation.start, citation.end), citation.field)
-            full = f"<details><summary>Read the whole article</summary>{body}</details>"
+            full = _whole_article(article, citation)
     return (
         f'<section class="nq-card" id="nq-src-{citation.n}">'
         f'<div class="nq-card-head"><span class="nq-num">[{citation.n}]</span> '
@@ -187,6 +186,22 @@ def _card(citation: Citation, articles: ArticleLookup | None) -> str:
         + (f'<ul class="nq-dates">{dates}</ul>' if dates else "")
         + f"{full}</section>"
     )
+
+
+def _whole_article(article: Article, citation: Citation) -> str:
+    """The article as the index holds it now, the quote marked only where it still is
+    (the article may have been re-indexed with other text since the answer)."""
+    field = {"title": article.title, "byline": article.byline or ""}.get(
+        citation.field, article.text
+    )
+    if field[citation.start : citation.end] == citation.quote:
+        body = render_article(article, (citation.start, citation.end), citation.field)
+        note = ""
+    else:
+        body = render_article(article)
+        note = ('<div class="nq-note">This article has changed since this answer was given; '
+                "the quote is no longer at the cited place.</div>")
+    return f"<details><summary>Read the whole article</summary>{note}{body}</details>"
 
 
 def _where(citation: Citation) -> str:

@@ -223,3 +223,20 @@ def test_importing_ui_does_not_import_gradio() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=False, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_card_does_not_mark_a_quote_the_changed_article_no_longer_holds(
+    fake: FakeAssistant,
+) -> None:
+    import dataclasses
+
+    answer = fake.ask("What happened at the Chosei coal mine in 1942?")
+    assert "has changed since this answer" not in handlers.render_sources(answer, fake)
+    # The article is re-indexed with a paragraph inserted before the quoted one.
+    changed = dataclasses.replace(NARA, paragraphs=("A new first paragraph.", *NARA.paragraphs))
+    fake._articles[NARA.id] = changed
+    html = handlers.render_sources(answer, fake)
+    assert "<mark>In 1942, a devastating flood" in html.split("<details>", 1)[0]
+    whole = html.split("<details>", 1)[1]
+    assert "has changed since this answer" in whole
+    assert "<mark>" not in whole  # the passage above still shows the quote as it was cited
