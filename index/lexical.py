@@ -139,11 +139,20 @@ class LexicalIndex:
             )
         vocab = list(self._vocab)
         new = _count_matrix(added_tokens, vocab, dict(self._term_ids))
-        old = self._matrix[np.flatnonzero(keep)] if not keep.all() else self._matrix
-        shape = (old.shape[0], len(vocab))
-        old = scipy.sparse.csr_array((old.data, old.indices, old.indptr), shape=shape)
-        matrix = scipy.sparse.vstack([old, new], format="csr") if len(added_rows) else old
-        return LexicalIndex(np.concatenate([kept_rows, added_rows]), _csr(matrix), vocab)
+        # Plain array edits: scipy's row indexing and vstack cost 5x more at 60k chunks.
+        old = self._matrix
+        lengths = np.diff(old.indptr)
+        elements = np.repeat(keep, lengths) if not keep.all() else slice(None)
+        indptr = np.concatenate([[0], np.cumsum(lengths[keep])]).astype(np.int64)
+        matrix = scipy.sparse.csr_array(
+            (
+                np.concatenate([old.data[elements], new.data]),
+                np.concatenate([old.indices[elements], new.indices]).astype(np.int32),
+                np.concatenate([indptr, new.indptr[1:] + indptr[-1]]),
+            ),
+            shape=(len(kept_rows) + len(added_rows), len(vocab)),
+        )
+        return LexicalIndex(np.concatenate([kept_rows, added_rows]), matrix, vocab)
 
     def save(self, folder: Path) -> list[Path]:
         """Write the index into `folder` (created); returns the files written."""
@@ -281,12 +290,6 @@ def _count_matrix(
          np.asarray(indptr, dtype=np.int64)),
         shape=(len(token_lists), len(vocab)),
     )
-
-
-def _csr(matrix: scipy.sparse.sparray) -> scipy.sparse.csr_array:
-    matrix = scipy.sparse.csr_array(matrix)
-    matrix.indices = matrix.indices.astype(np.int32, copy=False)
-    return matrix
 
 
 def _check(

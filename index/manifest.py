@@ -152,15 +152,12 @@ def package_version() -> str:
 def write_manifest(folder: Path, manifest: Manifest) -> Path:
     """Write `folder/manifest.json` and fsync it."""
     path = folder / MANIFEST_FILE
-    # One article per line: readable, and much faster than indenting every chunk id.
+    # Indented except the articles, on one line: json's fast C encoder only runs without
+    # indent, and indenting 60k chunk ids cost 0.5 s.
     data = manifest.to_dict()
-    articles = data.pop("articles")
+    articles = json.dumps(data.pop("articles"), ensure_ascii=False, sort_keys=True)
     head = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True)
-    lines = ",\n".join(
-        f"  {json.dumps(key, ensure_ascii=False)}: {json.dumps(entry, ensure_ascii=False)}"
-        for key, entry in sorted(articles.items())
-    )
-    payload = head[:-1].rstrip() + (",\n" if data else "") + f' "articles": {{\n{lines}\n }}\n}}'
+    payload = f'{head[:-2]},\n "articles": {articles}\n}}'
 
     with open(path, "w", encoding="utf-8") as f:
         f.write(payload + "\n")
