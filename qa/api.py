@@ -25,6 +25,7 @@ from index import (
     open_index,
     remove_articles,
 )
+from index.embedder import HASH_EMBEDDER_NAME
 from index.layout import live_generation
 from qa.answer import AnswerConfig, compose_answer
 from qa.errors import QAConfigError, QuestionError
@@ -63,10 +64,10 @@ class Assistant:
         self.retrieval = retrieval or RetrievalConfig()
         self.answering = answering or AnswerConfig()
         self._lock = threading.Lock()
-        _single_threaded_search()
         self._reader: IndexReader = open_index(self.index_dir)
         self.embedder = embedder or load_embedder(self._reader.embedder_name)
         self._reader.check_embedder(self.embedder)
+        _single_threaded_inference(self.embedder)
 
     @classmethod
     def open(
@@ -211,12 +212,20 @@ def clean_question(question: str) -> tuple[str, str | None]:
     return text, None
 
 
-def _single_threaded_search() -> None:
-    """One question searches one vector: FAISS's thread pool only adds scheduling cost
-    (measured 10-20x slower on 2 busy cores), and concurrent questions already use the cores."""
+def _single_threaded_inference(embedder: Embedder) -> None:
+    """One question embeds a few words and searches one vector: thread pools only add
+    scheduling cost, and concurrent questions already use the cores. Measured on 2 cores
+    with one other job running: embedding a question with torch's 2 threads took p50 134 ms
+    and p95 544 ms, with 1 thread 16 ms and 29 ms (quiet: 12 vs 15 ms p50); FAISS's pool
+    made a search 10-20x slower. Process-wide, like FAISS's and torch's own settings; a
+    `newsqa build` process keeps every core for embedding."""
     import faiss
 
     faiss.omp_set_num_threads(1)
+    if getattr(embedder, "name", None) != HASH_EMBEDDER_NAME:  # a torch model
+        import torch
+
+        torch.set_num_threads(1)
 
 
 def _live_generation(index_dir: Path) -> Path | None:
