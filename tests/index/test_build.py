@@ -310,3 +310,22 @@ def test_manifest_counts_stay_exact_through_incremental_syncs(
     with open_index(tmp_path / "idx") as reader:
         counts = reader.manifest.counts
     assert (counts.articles, counts.chunks, counts.sentences) == recount() == (3, 3, 5)
+
+
+def test_removing_most_articles_shrinks_the_sqlite_file(tmp_path: Path) -> None:
+    from index import remove_articles
+    from index.layout import SQLITE_FILE, live_generation
+
+    folder = tmp_path / "many"
+    for n in range(40):
+        write_news(folder, f"a{n}", f"Story number {n}", *(f"Sentence {i} of story {n}. " * 30
+                                                          for i in range(12)))
+    embedder = HashEmbedder(dim=64)
+    build_index(tmp_path / "idx", [folder], embedder=embedder)
+    before = (live_generation(tmp_path / "idx") / SQLITE_FILE).stat().st_size
+    remove_articles(tmp_path / "idx", [f"a{n}" for n in range(30)], embedder=embedder)
+    after = (live_generation(tmp_path / "idx") / SQLITE_FILE).stat().st_size
+    assert after < before / 2
+    with open_index(tmp_path / "idx") as reader:
+        assert reader.manifest.counts.articles == 10
+        assert reader.article("a35").title == "Story number 35"
