@@ -45,6 +45,12 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _bytes(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
 def peak_rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -71,7 +77,8 @@ def run(args: argparse.Namespace) -> None:
     folder = live_generation(args.index)
     if folder is None:
         raise SystemExit(f"no index at {args.index}")
-    disk = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+    parts = {part.name: _bytes(part) for part in sorted(folder.iterdir())}
+    disk = sum(parts.values())
     with open_index(args.index) as reader:
         chunks = reader.size
     port = free_port()
@@ -102,10 +109,13 @@ def run(args: argparse.Namespace) -> None:
         {"what": f"index on disk ({folder.name})", "value": disk / 2**20, "unit": "MiB"},
         {"what": f"index bytes per chunk ({chunks} chunks)", "value": disk / max(chunks, 1),
          "unit": "B"},
+        *({"what": f"  of which {name}", "value": size / max(chunks, 1), "unit": "B"}
+          for name, size in parts.items() if size >= disk / 100),
     ]
     print(table(rows, f"Memory: newsqa serve after {len(asked)} questions over HTTP"))
     save("memory", {"index_chunks": chunks, "questions": len(asked), "peak_rss_mib": peak,
                     "index_bytes": disk, "bytes_per_chunk": disk / max(chunks, 1),
+                    "index_bytes_by_part": parts,
                     "rows": rows})
 
 
