@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	# torch first and pinned: the CPU build; an unpinned torch pulls a multi-GB CUDA build.
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e ".[dev,milvus]"
+	$(PY) -m pip install --quiet -e ".[dev,milvus,fast]"
 	touch $(STAMP)
 
 install: $(STAMP)

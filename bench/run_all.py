@@ -28,7 +28,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--index", type=Path, default=None,
-                        help="a MiniLM index for the query benchmarks (default: build one)")
+                        help="a MiniLM index for the query benchmarks, ideally of all realtimeqa "
+                        "articles: scale.py derives its 1k-30k chunk subsets from it "
+                        "(default: build one)")
     args = parser.parse_args()
     quick = ["--quick"] if args.quick else []
     work = Path(tempfile.mkdtemp(prefix="newsqa-bench-"))
@@ -37,7 +39,9 @@ def main() -> None:
         if index is None:
             index = subset_index(20 if args.quick else 300, work)
         run("build.py", *quick)
+        run("embedders.py", *quick)
         run("query.py", "--index", str(index), *quick)
+        run("scale.py", "--index", str(index), *quick)
         run("ann.py", "--index", str(index), *quick)
         run("stores.py", "--index", str(index), *quick)
         run("load.py", "--index", str(index), "--model", "all-MiniLM-L6-v2",

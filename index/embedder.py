@@ -175,10 +175,16 @@ def _bucket(token: str, dim: int) -> tuple[int, float]:
 
 def load_embedder(name: str | None = None) -> Embedder:
     """The embedder called `name`: "hash" -> `HashEmbedder()`, None -> the packaged
-    all-MiniLM-L6-v2, anything else -> a sentence-transformers model of that name or path
-    (loaded lazily, offline)."""
+    all-MiniLM-L6-v2, "MODEL:onnx-int8" or "MODEL:onnx" -> that model through ONNX Runtime
+    (int8 or fp32, see `OnnxEmbedder`), anything else -> a sentence-transformers model of
+    that name or path (loaded lazily, offline)."""
     if name == HASH_EMBEDDER_NAME:
         return HashEmbedder()
+    from index.onnx_embedder import OnnxEmbedder, parse_onnx_name
     from index.st_embedder import DEFAULT_MODEL, SentenceTransformerEmbedder
 
+    onnx = parse_onnx_name(name)
+    if onnx:
+        model, precision = onnx
+        return OnnxEmbedder(model, precision=precision)
     return SentenceTransformerEmbedder(name or DEFAULT_MODEL)

@@ -209,6 +209,8 @@ def _refuse_model_inside(folder: Path, model: str) -> None:
     model can run code (custom modules, pickled weights), and an index folder is data
     that may come from anywhere."""
     root = folder.parent if (folder.parent / "CURRENT").is_file() else folder
+    for suffix in (":onnx-int8", ":onnx"):  # the ONNX embedder's names (index.onnx_embedder)
+        model = model.removesuffix(suffix)
     try:
         path = Path(model).expanduser().resolve()
         inside = path.exists() and (path == root.resolve() or root.resolve() in path.parents)

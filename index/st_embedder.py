@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal, get_args
 
 import numpy as np
@@ -21,7 +21,16 @@ from numpy.typing import NDArray
 from index.embedder import Spans, encode_chunks_separately
 from index.errors import EmbedderError
 
-__all__ = ["DEFAULT_MODEL", "SentenceTransformerEmbedder", "SentenceVectors"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "LatePool",
+    "SentenceTransformerEmbedder",
+    "SentenceVectors",
+    "encode_by_length",
+    "load_sentence_transformer",
+    "pool_spans",
+    "resolve_model",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +38,11 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 SentenceVectors = Literal["late-pooling", "separate"]
 _DIRECT_MAX = 4  # up to this many texts are embedded with one direct forward pass
 _DEFAULT_ALIASES = frozenset({DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"})
+
+LatePool = Callable[
+    [list[str], list[Spans]], tuple[NDArray[np.float32], list[NDArray[np.float32]]]
+]
+"""One forward pass over a batch: (texts, spans per text) -> (chunk vectors, sentence vectors)."""
 
 
 class SentenceTransformerEmbedder:
@@ -72,7 +86,7 @@ class SentenceTransformerEmbedder:
         if self._model is None:
             with self._lock:
                 if self._model is None:
-                    self._model = _load_model(self.name, self.device)
+                    self._model = load_sentence_transformer(self.name, self.device)
         return self._model
 
     @property
@@ -140,21 +154,14 @@ class SentenceTransformerEmbedder:
             return encode_chunks_separately(
                 self, texts, spans_per_text, batch_size=batch_size, show_progress=show_progress
             )
-        from tqdm.auto import tqdm
-
-        chunk_vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
-        sentence_vectors: list[NDArray[np.float32]] = [np.zeros(0)] * len(texts)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
-        starts = range(0, len(order), batch_size)
-        for start in tqdm(starts, desc="embedding", unit="batch", disable=not show_progress):
-            batch = order[start : start + batch_size]
-            vectors, sentences = self._late_pool(
-                [texts[i] for i in batch], [spans_per_text[i] for i in batch]
-            )
-            for j, i in enumerate(batch):
-                chunk_vectors[i] = vectors[j]
-                sentence_vectors[i] = sentences[j]
-        return chunk_vectors, sentence_vectors
+        return encode_by_length(
+            self._late_pool,
+            texts,
+            spans_per_text,
+            dim=self.dim,
+            batch_size=batch_size,
+            show_progress=show_progress,
+        )
 
     def _pooling_is_mean(self) -> bool:
         model = self.model
@@ -186,44 +193,82 @@ class SentenceTransformerEmbedder:
             token_arrays = tokens.cpu().numpy()
         attention = encoded["attention_mask"].cpu().numpy().astype(bool)
         sentences = [
-            self._pool_spans(texts[j], spans_per_text[j], token_arrays[j], offsets[j], attention[j])
+            pool_spans(
+                texts[j], spans_per_text[j], token_arrays[j], offsets[j], attention[j],
+                encode=self.encode,
+            )
             for j in range(len(texts))
         ]
         return chunk_vectors.astype(np.float32), sentences
 
-    def _pool_spans(
-        self,
-        text: str,
-        spans: Spans,
-        tokens: NDArray[np.float32],
-        offsets: NDArray[np.int64],
-        attention: NDArray[np.bool_],
-    ) -> NDArray[np.float32]:
-        if not spans:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        bounds = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
-        tok_start, tok_end = offsets[:, 0], offsets[:, 1]
-        real = attention & (tok_end > tok_start)  # special tokens have empty offsets
-        weights = (
-            real[None, :]
-            & (tok_start[None, :] < bounds[:, 1:2])
-            & (tok_end[None, :] > bounds[:, 0:1])
-        ).astype(np.float32)
-        counts = weights.sum(axis=1)
-        vectors = weights @ tokens / np.maximum(counts, 1.0)[:, None]
-        missing = np.flatnonzero(counts == 0)
-        if missing.size:  # spans past the model window (truncated): embed them alone
-            logger.debug("%d sentence spans beyond the model window; embedding alone", missing.size)
-            vectors[missing] = self.encode([text[bounds[i, 0] : bounds[i, 1]] for i in missing])
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+
+def encode_by_length(
+    late_pool: LatePool,
+    texts: Sequence[str],
+    spans_per_text: Sequence[Spans],
+    *,
+    dim: int,
+    batch_size: int = 32,
+    show_progress: bool = False,
+) -> tuple[NDArray[np.float32], list[NDArray[np.float32]]]:
+    """Run `late_pool` over batches of similar length (less padding); results come back in
+    input order: chunk vectors (n, dim) and sentence vectors (k_i, dim) per text."""
+    from tqdm.auto import tqdm
+
+    chunk_vectors = np.zeros((len(texts), dim), dtype=np.float32)
+    sentence_vectors: list[NDArray[np.float32]] = [np.zeros(0)] * len(texts)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+    starts = range(0, len(order), batch_size)
+    for start in tqdm(starts, desc="embedding", unit="batch", disable=not show_progress):
+        batch = order[start : start + batch_size]
+        vectors, sentences = late_pool(
+            [texts[i] for i in batch], [spans_per_text[i] for i in batch]
+        )
+        for j, i in enumerate(batch):
+            chunk_vectors[i] = vectors[j]
+            sentence_vectors[i] = sentences[j]
+    return chunk_vectors, sentence_vectors
 
 
-def _load_model(name: str, device: str) -> Any:
+def pool_spans(
+    text: str,
+    spans: Spans,
+    tokens: NDArray[np.float32],
+    offsets: NDArray[np.int64],
+    attention: NDArray[np.bool_],
+    *,
+    encode: Callable[[Sequence[str]], NDArray[np.float32]],
+) -> NDArray[np.float32]:
+    """L2-normalised sentence vectors (k, dim): the mean of the token embeddings `tokens`
+    (t, dim) whose char `offsets` (t, 2) overlap each span of `text`. Spans past the model
+    window (truncated away) are embedded on their own with `encode`."""
+    if not spans:
+        return np.zeros((0, tokens.shape[1]), dtype=np.float32)
+    bounds = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+    tok_start, tok_end = offsets[:, 0], offsets[:, 1]
+    real = attention & (tok_end > tok_start)  # special tokens have empty offsets
+    weights = (
+        real[None, :]
+        & (tok_start[None, :] < bounds[:, 1:2])
+        & (tok_end[None, :] > bounds[:, 0:1])
+    ).astype(np.float32)
+    counts = weights.sum(axis=1)
+    vectors = weights @ tokens / np.maximum(counts, 1.0)[:, None]
+    missing = np.flatnonzero(counts == 0)
+    if missing.size:  # spans past the model window (truncated): embed them alone
+        logger.debug("%d sentence spans beyond the model window; embedding alone", missing.size)
+        vectors[missing] = encode([text[bounds[i, 0] : bounds[i, 1]] for i in missing])
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def load_sentence_transformer(name: str, device: str = "cpu") -> Any:
+    """The `SentenceTransformer` called `name` (the packaged default, a local folder or a
+    cached hub name), loaded offline; raises `EmbedderError` with what to do."""
     # A hub name must fail fast instead of retrying the network for half a minute.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    path = _resolve(name)
+    path = resolve_model(name)
     try:
         from sentence_transformers import SentenceTransformer
     except ImportError as e:
@@ -248,7 +293,8 @@ def _load_model(name: str, device: str) -> Any:
         ) from e
 
 
-def _resolve(name: str) -> str:
+def resolve_model(name: str) -> str:
+    """The packaged model's folder for the default name; any other name as it is."""
     if name != DEFAULT_MODEL:
         return name
     try:

@@ -25,8 +25,8 @@ from index import (
     open_index,
     remove_articles,
 )
-from index.embedder import HASH_EMBEDDER_NAME
 from index.layout import live_generation
+from index.st_embedder import SentenceTransformerEmbedder
 from qa.answer import AnswerConfig, compose_answer
 from qa.errors import QAConfigError, QuestionError
 from qa.followup import rewrite_query
@@ -222,7 +222,7 @@ def _single_threaded_inference(embedder: Embedder) -> None:
     import faiss
 
     faiss.omp_set_num_threads(1)
-    if getattr(embedder, "name", None) != HASH_EMBEDDER_NAME:  # a torch model
+    if isinstance(embedder, SentenceTransformerEmbedder):  # torch (ONNX sets its own)
         import torch
 
         torch.set_num_threads(1)

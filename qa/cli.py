@@ -69,7 +69,9 @@ def resolve_index(index_dir: Path | None) -> Path:
 @click.argument("sources", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @index_option
 @click.option("--full", is_flag=True, help="Re-embed everything instead of syncing changes.")
-@click.option("--model", default=None, help="sentence-transformers model name or path, or 'hash'.")
+@click.option("--model", default=None,
+              help="sentence-transformers model name or path, or 'hash'; add ':onnx-int8' "
+              "(or ':onnx') to run it through ONNX Runtime (pip install 'newsqa[fast]').")
 @click.option("--keep-removed", is_flag=True, help="Don't delete articles missing from SOURCES.")
 @click.option("--store", "store", default=None, metavar="SPEC",
               help="Where the vectors live: 'faiss' (default), milvus://HOST:PORT/COLLECTION, "

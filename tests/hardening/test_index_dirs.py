@@ -251,9 +251,9 @@ def test_index_naming_a_model_that_cannot_load(
 
 
 @pytest.mark.usefixtures("no_pickle")
-@pytest.mark.parametrize("relative", [False, True])
+@pytest.mark.parametrize(("relative", "suffix"), [(False, ""), (True, ""), (False, ":onnx-int8")])
 def test_a_model_inside_the_index_is_never_loaded(
-    hash_index: Path, monkeypatch: pytest.MonkeyPatch, relative: bool
+    hash_index: Path, monkeypatch: pytest.MonkeyPatch, relative: bool, suffix: str
 ) -> None:
     """Whoever can write an index folder must not be able to make newsqa run code: a
     manifest naming a model folder inside the index is refused before anything loads."""
@@ -265,6 +265,7 @@ def test_a_model_inside_the_index_is_never_loaded(
     if relative:  # as `newsqa --index index build --model index/library/model` would store it
         monkeypatch.chdir(hash_index.parent)
         name = os.path.relpath(model, hash_index.parent)
+    name += suffix  # the ONNX embedder's names: the same model through ONNX Runtime
     edit_manifest(embedder={"name": name, "dim": 256, "max_tokens": 256})(hash_index)
     with pytest.raises(IndexFormatError) as error:
         Assistant.open(hash_index)
