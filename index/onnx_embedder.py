@@ -36,7 +36,7 @@ from index.onnx_export import (
     require_package,
     sha256_file,
 )
-from index.st_embedder import DEFAULT_MODEL, encode_by_length, pool_spans
+from index.st_embedder import DEFAULT_MODEL, count_word_pieces, encode_by_length, pool_spans
 
 __all__ = ["ONNX_SUFFIXES", "OnnxEmbedder", "Precision", "parse_onnx_name"]
 
@@ -130,12 +130,7 @@ class OnnxEmbedder:
         return vectors
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        if not texts:
-            return []
-        encoded = self._load().tokenizer(
-            list(texts), add_special_tokens=True, truncation=False, verbose=False
-        )
-        return [len(ids) for ids in encoded["input_ids"]]
+        return count_word_pieces(self._load().tokenizer, texts) if texts else []
 
     def encode_chunks(
         self,

