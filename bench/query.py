@@ -3,7 +3,7 @@
 
     python bench/query.py --index DIR                 # realtimeqa dev questions against DIR
     python bench/query.py --quick                     # a 20-article index built on the fly
-    python bench/query.py --index DIR --store /tmp/v.db   # the same, vectors in Milvus Lite
+    python bench/query.py --index DIR --store v.db        # the same, vectors in Milvus Lite
 
 With --store and --index, the index is copied and its vectors moved into the store (a
 bench shortcut; `newsqa build --store` re-embeds). The same comparison at 1k-30k chunks
