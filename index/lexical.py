@@ -94,11 +94,13 @@ class LexicalIndex:
         rows: NDArray[np.int64],
         matrix: scipy.sparse.csr_array,
         vocab: list[str],
+        term_ids: dict[str, int] | None = None,
     ) -> None:
+        """`term_ids`, the id of each term of `vocab`, is made from it when not given."""
         self._rows = rows
         self._matrix = matrix  # documents x terms, raw counts
         self._vocab = vocab
-        self._term_ids = {term: i for i, term in enumerate(vocab)}
+        self._term_ids = term_ids if term_ids is not None else {t: i for i, t in enumerate(vocab)}
         self._postings: scipy.sparse.csc_array | None = None
         self._lock = threading.Lock()
 
@@ -115,8 +117,9 @@ class LexicalIndex:
         if len(token_lists) != len(rows):
             raise ValueError(f"got {len(token_lists)} token lists for {len(rows)} rows")
         vocab: list[str] = []
-        matrix = _count_matrix(token_lists, vocab, {})
-        return cls(rows, matrix, vocab)
+        term_ids: dict[str, int] = {}
+        matrix = _count_matrix(token_lists, vocab, term_ids)
+        return cls(rows, matrix, vocab, term_ids)
 
     def updated(
         self,
@@ -138,7 +141,8 @@ class LexicalIndex:
                 f"{int(kept_rows[-1])}"
             )
         vocab = list(self._vocab)
-        new = _count_matrix(added_tokens, vocab, dict(self._term_ids))
+        term_ids = dict(self._term_ids)
+        new = _count_matrix(added_tokens, vocab, term_ids)
         # Plain array edits: scipy's row indexing and vstack cost 5x more at 60k chunks.
         old = self._matrix
         lengths = np.diff(old.indptr)
@@ -152,7 +156,7 @@ class LexicalIndex:
             ),
             shape=(len(kept_rows) + len(added_rows), len(vocab)),
         )
-        return LexicalIndex(np.concatenate([kept_rows, added_rows]), matrix, vocab)
+        return LexicalIndex(np.concatenate([kept_rows, added_rows]), matrix, vocab, term_ids)
 
     def save(self, folder: Path) -> list[Path]:
         """Write the index into `folder` (created); returns the files written."""
