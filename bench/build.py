@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import tempfile
 from pathlib import Path
 
-from common import realtimeqa_subset, save, table, timed
+from common import realtimeqa_subset, save, table, timed, work_dir
 
 from corpus import chunk_article, embedding_text, load_articles
 from corpus.chunking import ChunkConfig
@@ -33,11 +32,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.articles, args.repeats = 20, 1
-    work = Path(tempfile.mkdtemp(prefix="newsqa-bench-build-"))
-    try:
+    with work_dir("build") as work:
         run(args, work)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def run(args: argparse.Namespace, work: Path) -> None:

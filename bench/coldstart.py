@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-from common import save, subset_index, table, timed
+from common import save, subset_index, table, timed, work_dir
 from load import realtime_questions
 
 LOAD_MODEL = (
@@ -39,13 +37,10 @@ def main() -> None:
         parser.error("--index DIR is required (or --quick)")
     if args.quick:
         args.repeats = 1
-    work = Path(tempfile.mkdtemp(prefix="newsqa-bench-coldstart-"))
-    try:
+    with work_dir("coldstart") as work:
         if args.index is None:
             args.index = subset_index(20, work)
         run(args)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def run(args: argparse.Namespace) -> None:

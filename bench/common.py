@@ -7,8 +7,10 @@ import os
 import platform
 import random
 import statistics
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -90,3 +92,11 @@ def save(name: str, payload: dict) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     payload = {"machine": f"{platform.machine()} {os.cpu_count()} cpus", **payload}
     (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=2), encoding="utf-8")
+
+
+@contextmanager
+def work_dir(name: str) -> Iterator[Path]:
+    """A temporary folder for one benchmark run, deleted afterwards whatever happens."""
+    with tempfile.TemporaryDirectory(prefix=f"newsqa-bench-{name}-",
+                                     ignore_cleanup_errors=True) as folder:
+        yield Path(folder)

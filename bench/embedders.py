@@ -14,12 +14,10 @@ torch's (cosine). Quality on retrieval is measured with `newsqa eval` (see READM
 from __future__ import annotations
 
 import argparse
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
-from common import realtimeqa_subset, save, table, timed
+from common import realtimeqa_subset, save, table, timed, work_dir
 
 from corpus import chunk_article, embedding_text, load_articles
 from corpus.chunking import ChunkConfig
@@ -36,11 +34,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.articles, args.repeats = 5, 1
-    work = Path(tempfile.mkdtemp(prefix="newsqa-bench-embedders-"))
-    try:
+    with work_dir("embedders") as work:
         run(args, work)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def run(args: argparse.Namespace, work: Path) -> None:

@@ -22,11 +22,10 @@ import json
 import os
 import shutil
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
-from common import REALTIMEQA, realtimeqa_subset, require, save, table, timed
+from common import REALTIMEQA, realtimeqa_subset, require, save, table, timed, work_dir
 
 from corpus import chunk_article, embedding_text, load_articles
 from corpus.chunking import ChunkConfig
@@ -45,11 +44,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.articles, args.repeats = 20, 1
-    work = Path(tempfile.mkdtemp(prefix="newsqa-bench-incremental-"))
-    try:
+    with work_dir("incremental") as work:
         run(args, work)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def new_article(index_dir: Path, out: Path) -> Path:

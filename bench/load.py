@@ -20,10 +20,8 @@ import argparse
 import json
 import multiprocessing
 import os
-import shutil
 import socket
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -32,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from common import DATA, REALTIMEQA, percentile, realtimeqa_subset, table
+from common import DATA, REALTIMEQA, percentile, realtimeqa_subset, table, work_dir
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -84,11 +82,8 @@ class LoadReport:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    work = Path(tempfile.mkdtemp(prefix="newsqa-bench-load-"))
-    try:
+    with work_dir("load") as work:
         report = run(args, work)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     title = (f"load: {report.clients} clients x {report.seconds:.0f} s over HTTP, "
              f"{report.model}, {report.articles} articles")
     print(table([report.row()], title))

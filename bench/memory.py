@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-from common import save, subset_index, table
+from common import save, subset_index, table, work_dir
 from load import HOST, check_reply, free_port, realtime_questions
 
 from index import open_index
@@ -36,13 +34,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.index is None and not args.quick:
         parser.error("--index DIR is required (or --quick)")
-    work = Path(tempfile.mkdtemp(prefix="newsqa-bench-memory-"))
-    try:
+    with work_dir("memory") as work:
         if args.index is None:
             args.index = subset_index(20, work)
         run(args)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def _bytes(path: Path) -> int:

@@ -16,12 +16,11 @@ import argparse
 import dataclasses
 import json
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
 import faiss
-from common import REALTIMEQA, percentile, require, save, subset_index, table
+from common import REALTIMEQA, percentile, require, save, subset_index, table, work_dir
 
 from index.faiss_store import all_vectors
 from index.layout import FAISS_FILE, require_generation
@@ -55,8 +54,7 @@ def main() -> None:
                         help="vector store spec, e.g. a Milvus Lite file PATH.db")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="newsqa-bench-query-"))
-    try:
+    with work_dir("query") as work:
         if args.index is None:
             args.index = subset_index(20 if args.quick else 200, work, store=args.store)
         elif args.store != DEFAULT_STORE:
@@ -64,8 +62,6 @@ def main() -> None:
         if args.quick:
             args.questions, args.rounds = 10, 1
         run(args)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def moved_to_store(index_dir: Path, spec: str, target: Path) -> Path:

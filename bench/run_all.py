@@ -7,13 +7,11 @@ scripts never rot). Each script prints its own table; this runner stops at the f
 from __future__ import annotations
 
 import argparse
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-from common import subset_index
+from common import subset_index, work_dir
 
 HERE = Path(__file__).resolve().parent
 
@@ -33,8 +31,7 @@ def main() -> None:
                         "(default: build one)")
     args = parser.parse_args()
     quick = ["--quick"] if args.quick else []
-    work = Path(tempfile.mkdtemp(prefix="newsqa-bench-"))
-    try:
+    with work_dir("all") as work:
         index = args.index
         if index is None:
             index = subset_index(20 if args.quick else 300, work)
@@ -49,8 +46,6 @@ def main() -> None:
         run("incremental.py", *quick)
         run("memory.py", "--index", str(index), *quick)
         run("coldstart.py", "--index", str(index), *quick)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

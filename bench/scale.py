@@ -48,14 +48,13 @@ import json
 import os
 import random
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import faiss
 import numpy as np
-from common import REALTIMEQA, percentile, realtimeqa_subset, require, save, table
+from common import REALTIMEQA, percentile, realtimeqa_subset, require, save, table, work_dir
 
 from index import IndexStoreError, build_index, load_embedder, remove_articles
 from index.embedder import Embedder
@@ -101,9 +100,8 @@ def main() -> None:
     sizes = args.sizes if args.sizes is not None else (QUICK_SIZES if args.quick else SIZES)
     vectors = args.vectors if args.vectors is not None else (
         QUICK_VECTORS if args.quick else VECTORS)
-    temp = Path(tempfile.mkdtemp(prefix="newsqa-bench-scale-"))
-    work = args.work or temp
-    try:
+    with work_dir("scale") as temp:
+        work = args.work or temp
         if args.index is None:
             embedder = load_embedder(QUICK_MODEL)
             source = temp / "built"
@@ -116,8 +114,6 @@ def main() -> None:
         load = [os.getloadavg()[0]]
         rows = [measure(p, embedder, args.questions, args.rounds) for p in prepared]
         report(rows, args, [*load, os.getloadavg()[0]])
-    finally:
-        shutil.rmtree(temp, ignore_errors=True)
 
 
 # -- the indexes -------------------------------------------------------------------------

@@ -9,14 +9,12 @@ Queries are interleaved across stores, so a busy machine slows every store alike
 from __future__ import annotations
 
 import argparse
-import shutil
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
 
 import faiss
-from common import percentile, save, table
+from common import percentile, save, table, work_dir
 from query import moved_to_store, questions
 
 from index import load_embedder, open_index
@@ -34,12 +32,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.questions, args.rounds = 20, 1
-    work = Path(tempfile.mkdtemp(prefix="newsqa-bench-stores-"))
-    try:
+    with work_dir("stores") as work:
         lite = moved_to_store(args.index, parse_store_spec(work / "vectors.db"), work / "lite")
         run(args, {"faiss": open_index(args.index), "milvus-lite": open_index(lite)})
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def run(args: argparse.Namespace, readers: dict) -> None:

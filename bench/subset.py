@@ -1,9 +1,8 @@
 """Write a realtimeqa subset (the dev questions' gold articles first, then a seeded sample) and a
 copy of the dev questions beside it, for quality runs that fit this machine's time.
 
-    python bench/subset.py 1000 /tmp/rtqa-1000 && newsqa build /tmp/rtqa-1000/articles.jsonl \\
-        --index /tmp/rtqa-1000/index && newsqa eval /tmp/rtqa-1000/questions.dev.jsonl \\
-        --index /tmp/rtqa-1000/index
+    python bench/subset.py 1000 SUBSET && newsqa build SUBSET/articles.jsonl \\
+        --index SUBSET/index && newsqa eval SUBSET/questions.dev.jsonl --index SUBSET/index
 """
 
 from __future__ import annotations
