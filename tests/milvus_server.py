@@ -48,11 +48,28 @@ def collection_name() -> str:
     return f"t_{uuid.uuid4().hex[:16]}"
 
 
+EMBEDDED_ETCD = """\
+name: default
+listen-client-urls: http://{host}:{client}
+advertise-client-urls: http://{host}:{client}
+listen-peer-urls: http://{host}:{peer}
+initial-advertise-peer-urls: http://{host}:{peer}
+initial-cluster: default=http://{host}:{peer}
+"""
+
+
 class MilvusTestServer:
-    """One Milvus standalone server in `base`, serving on HOST:`port` (kept across restarts)."""
+    """One Milvus standalone server in `base`, serving on HOST:`port`; its ports are kept
+    across restarts.
+
+    The binary's embedded etcd listens on 2379 and 2380 unless given a config file of its
+    own (ETCD_CONFIG_PATH): without one, a second server on the machine (another test run,
+    a developer's) cannot start. Here etcd gets free ports too.
+    """
 
     def __init__(self, base: Path, port: int) -> None:
         self.base, self.port = base, port
+        self.etcd_ports = (free_port(), free_port())
         self._server: Any = None
 
     @property
@@ -70,14 +87,25 @@ class MilvusTestServer:
     def start(self) -> None:
         """Start the server and wait until it answers; its data in `base` is kept."""
         milvus = _import_milvus()
+        client, peer = self.etcd_ports
+        etcd_config = self.base / "embedded-etcd.yaml"
+        self.base.mkdir(parents=True, exist_ok=True)
+        etcd_config.write_text(EMBEDDED_ETCD.format(host=HOST, client=client, peer=peer), "utf-8")
         config = _loopback_config(milvus)()
-        self._server = server = milvus.MilvusServer(config, proxy_port=self.port)
+        self._server = server = milvus.MilvusServer(
+            config, wait_for_started=False, proxy_port=self.port, etcd_port=client
+        )
         server.set_base_dir(str(self.base))
         for role in ROLES:  # every component on loopback, none on the machine's address
             server.config.set(f"{role}.ip", HOST)
         server.config.set("common.session.ttl", SESSION_TTL_S)
-        # MilvusServer starts the binary with subprocess.Popen; add the parent death signal.
-        popen = functools.partial(subprocess.Popen, preexec_fn=_die_with_parent)
+
+        def popen(*args: Any, env: dict[str, str], **kwargs: Any) -> subprocess.Popen[bytes]:
+            # MilvusServer starts the binary with subprocess.Popen: add etcd's config and
+            # the parent death signal.
+            return subprocess.Popen(*args, env={**env, "ETCD_CONFIG_PATH": str(etcd_config)},
+                                    preexec_fn=_die_with_parent, **kwargs)
+
         patched = types.SimpleNamespace(Popen=popen, TimeoutExpired=subprocess.TimeoutExpired)
         started = time.monotonic()
         with _patched(milvus, "subprocess", patched):
@@ -128,10 +156,15 @@ class MilvusTestServer:
                 client.close()
                 return
             except MilvusException:
-                if time.monotonic() > deadline or not self.running:
+                exited = self._server.server_proc.poll() is not None
+                if exited or time.monotonic() > deadline:
+                    log = self.base / "logs" / "milvus-stdout.log"
+                    errors = [line[:300] for line in log.read_text("utf-8", "replace")
+                              .splitlines() if "[ERROR]" in line][:3]
+                    self.stop()
                     raise RuntimeError(
-                        f"the Milvus server in '{self.base}' did not start; see its logs in "
-                        f"'{self.base / 'logs'}'"
+                        f"the Milvus server in '{self.base}' did not start "
+                        f"({'it exited' if exited else 'timed out'}): {errors}"
                     ) from None
                 time.sleep(0.5)
 

@@ -334,7 +334,9 @@ def test_an_app_answers_while_another_process_syncs_the_index(served: Served) ->
         time.sleep(1)
         result = newsqa("-q", "build", str(served.sources[other]), "--index",
                         str(served.index_dir), "--model", "hash")
-        time.sleep(2)  # answers from the new generation
+        deadline = time.monotonic() + 60
+        while other not in seen and not problems and time.monotonic() < deadline:
+            time.sleep(0.2)  # until an answer comes from the new generation
     finally:
         stop.set()
         asker.join(120)
