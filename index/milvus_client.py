@@ -98,7 +98,16 @@ def row_filter(rows: NDArray[np.int64]) -> Iterator[str]:
         singles = [str(a) for a, b in group if a == b]
         if singles:
             terms.append(f"row in [{','.join(singles)}]")
-        yield " or ".join(terms)
+        yield _any_of(terms)
+
+
+def _any_of(terms: list[str]) -> str:
+    """`terms` joined by "or" as a balanced tree: a Milvus 2.3 server cannot parse a chain
+    of more than ~45 (its expression protobuf nests one level per "or")."""
+    if len(terms) == 1:
+        return terms[0]
+    middle = len(terms) // 2
+    return f"({_any_of(terms[:middle])} or {_any_of(terms[middle:])})"
 
 
 _LITE_LOCK = threading.Lock()

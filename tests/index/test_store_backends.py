@@ -133,6 +133,20 @@ def test_long_row_filters_are_searched_in_groups(
     store.close()
 
 
+def test_a_filter_of_many_runs_of_rows(spec: str) -> None:
+    """Dates select scattered articles: one search filters by hundreds of row ranges (a
+    Milvus 2.3 server rejects a flat chain of ~50 "or"s)."""
+    vectors = unit_vectors(600, seed=9)
+    store = store_backend(spec).create(DIM, previous=None)
+    store.add(np.arange(600), vectors)
+    allowed = np.array([row for row in range(600) if row % 3 != 2])  # 200 runs of 2 rows
+    for query in vectors[[0, 299, 598]]:
+        scores = vectors[allowed] @ query
+        expected = [int(allowed[i]) for i in np.argsort(-scores)[:5]]
+        assert top_rows(store, query, 5, rows=allowed) == expected
+    store.close()
+
+
 def test_a_fork_never_changes_the_generation_it_came_from(spec: str, tmp_path: Path) -> None:
     backend = store_backend(spec)
     old, new = unit_vectors(10, seed=2), unit_vectors(5, seed=3)
