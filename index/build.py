@@ -31,7 +31,7 @@ from index.layout import LIBRARY_DIR, generation_number, remove_leftovers
 from index.locking import DEFAULT_LOCK_TIMEOUT, build_lock
 from index.plan import SyncPlan, plan_sync
 from index.sources import resolve_sources, scan_sources
-from index.store import DEFAULT_STORE, parse_store_spec
+from index.store import DEFAULT_STORE, check_store, parse_store_spec
 
 __all__ = ["BuildReport", "SyncRequest", "build_index", "prepare_index_dir", "sync_locked"]
 
@@ -138,6 +138,8 @@ def build_index(
         VectorStoreError: a bad `store` spec, or the store cannot be used.
     """
     spec = None if store is None else parse_store_spec(store)
+    if spec is not None:
+        check_store(spec)  # a server that is down: fail before anything is written
     index_dir = prepare_index_dir(index_dir)
     request = SyncRequest(
         sources=None if sources is None else tuple(str(s) for s in sources),

@@ -46,6 +46,7 @@ logger = logging.getLogger(__name__)
 
 MILVUS_FILE = "vectors.milvus.json"
 ALIVE = 1 << 62
+_REBUILD = "rebuild with 'newsqa build --full'"
 _ROW_BITS = 32
 
 
@@ -78,7 +79,6 @@ _FIELDS: dict[str, Any] = {"spec": "", "collection": "", "owner": "", "floor": 0
 
 def visible(floor: int, serial: int) -> str:
     """The filter expression of the entities a generation sees."""
-    return f"born >= {floor} and born <= {serial} and dead > {serial}"
     return f"born >= {floor} and born <= {serial} and dead > {serial}"
 
 
@@ -178,6 +178,11 @@ class MilvusBackend:
         lite = spec.startswith(MILVUS_LITE_PREFIX)
         self.collection = "newsqa" if lite else spec.rsplit("/", 1)[1]
 
+    def check(self) -> None:
+        """Raise VectorStoreError unless the server answers (a Lite file needs no check)."""
+        if not self.spec.startswith(MILVUS_LITE_PREFIX):
+            MilvusCollection(self.spec, self.collection).close()
+
     def create(self, dim: int, *, previous: Path | None) -> MilvusStore:
         base = self._record(previous)
         collection = MilvusCollection(self.spec, self.collection)
@@ -203,6 +208,9 @@ class MilvusBackend:
             self._check(collection.describe(), base.owner, base.dim)
             collection.load()
             self._undo_after(collection, base.serial)
+        except CollectionGoneError as e:  # not a corrupt index: a sync cannot go on
+            collection.close()
+            raise VectorStoreError(f"{e}; {_REBUILD}") from e
         except BaseException:
             collection.close()
             raise
@@ -218,7 +226,7 @@ class MilvusBackend:
             return MilvusStore(collection, record, writable=False)
         except CollectionGoneError as e:
             collection.close()
-            raise VectorStoreError(f"{e}; rebuild with 'newsqa build --full'") from e
+            raise VectorStoreError(f"{e}; {_REBUILD}") from e
         except BaseException:
             collection.close()
             raise

@@ -31,6 +31,7 @@ __all__ = [
     "DEFAULT_STORE",
     "StoreBackend",
     "VectorStore",
+    "check_store",
     "parse_store_spec",
     "store_backend",
 ]
@@ -148,3 +149,16 @@ def store_backend(spec: str) -> StoreBackend:
 
         return MilvusBackend(spec)
     raise VectorStoreError(f"unknown vector store {spec!r} in the manifest; {_STORE_HELP}")
+
+
+def check_store(spec: str) -> None:
+    """Make sure the store of a canonical spec can be used before a build writes anything:
+    a Milvus server must answer (FAISS files and Milvus Lite need no check).
+
+    Raises:
+        VectorStoreError: the server does not answer, or pymilvus is not installed.
+    """
+    if spec.startswith("milvus://"):
+        from index.milvus_store import MilvusBackend
+
+        MilvusBackend(spec).check()

@@ -180,10 +180,10 @@ class Assistant:
         if _live_generation(self.index_dir) != reader.path:
             try:
                 self.reload()
-            except Exception:  # a half-visible new build: keep serving the old snapshot
-                logger.warning(
-                    "could not switch to the new index; serving the previous one", exc_info=True
-                )
+            except Exception as e:  # a half-visible new build: keep serving the old snapshot
+                logger.warning("could not switch to the new index (%s); serving the previous "
+                               "one", " ".join(str(e).split()))
+                logger.debug("switching to the new index failed", exc_info=True)
             reader = self._reader
         return reader
 

@@ -50,9 +50,17 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
     offline_by_default()
     level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
-    for noisy in ("httpx", "sentence_transformers", "urllib3", "faiss", "bm25s", "milvus_lite",
-                  "pymilvus"):
+    for noisy in ("httpx", "sentence_transformers", "urllib3", "faiss", "bm25s"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    # pymilvus logs every failed retry and reconnection, and milvus-lite a file another
+    # process holds, with tracebacks; the error they end in is our one line. pymilvus
+    # configures its loggers itself when imported (later, for a Milvus index only).
+    # --debug shows them.
+    from index.milvus_client import set_client_log_level
+
+    quiet = logging.CRITICAL + 1
+    set_client_log_level(None if debug else quiet)
+    logging.getLogger("milvus_lite").setLevel(logging.WARNING if debug else quiet)
     ctx.ensure_object(dict)["debug"] = debug
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.milvus_server import INSTALL, MilvusTestServer, collection_name, running_server
 
 SEED_LIKE = """\
  date 2026-01-09 Lee, Takaichi to hold summit in Nara on economy, AI, regional issues
@@ -92,3 +95,25 @@ def minilm():
     embedder = SentenceTransformerEmbedder()
     embedder.encode(["warm up"])
     return embedder
+
+
+@pytest.fixture(scope="session")
+def milvus_server() -> Iterator[MilvusTestServer]:
+    """A real Milvus standalone server (the `milvus` package) for the whole session: a temp
+    base folder, a free loopback port; stopped and removed at the end (tests/milvus_server.py)."""
+    try:
+        import milvus  # noqa: F401
+    except ImportError:
+        pytest.fail(f"the Milvus server tests need the milvus package: {INSTALL}", pytrace=False)
+    with running_server() as server:
+        yield server
+
+
+@pytest.fixture
+def milvus_collection(milvus_server: MilvusTestServer) -> Iterator[str]:
+    """The store spec of a new collection on the session's server, dropped afterwards."""
+    name = collection_name()
+    yield milvus_server.spec(name)
+    if not milvus_server.running:  # a fault test left it down
+        milvus_server.start()
+    milvus_server.drop(name)

@@ -30,8 +30,27 @@ SENTENCES = [
 ]
 
 
+# What int8 guarantees on every CPU is closeness to the torch model, not bit-equal vectors:
+# ONNX Runtime quantizes activations per batch (so a vector depends on its batch-mates) with
+# kernels that differ by instruction set. Measured over batch sizes 1-7 of the texts below
+# (AVX2 without VNNI, the least precise kernels): chunk and sentence vectors at cosine >=
+# 0.988 to torch's; one text in two batch shapes at >= 0.979 to itself, which is what two
+# vectors each within the bound can differ by. The bound leaves 2.5x that deviation from 1.
+INT8_MIN_COSINE = 0.97
+
+
 def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sum(a * b, axis=1)
+
+
+def assert_same_neighbours(found: np.ndarray, expected: np.ndarray, pair: tuple[int, int]) -> None:
+    """Each row of `found` is nearest to its own row of `expected`, and the two rows of
+    `pair` (two texts on one subject) are each other's nearest other row."""
+    similarity = found @ expected.T
+    assert list(similarity.argmax(axis=1)) == list(range(len(expected)))
+    others = found @ found.T - 2 * np.eye(len(found))
+    first, second = pair
+    assert (others[first].argmax(), others[second].argmax()) == (second, first)
 
 
 @pytest.mark.parametrize(
@@ -113,7 +132,7 @@ def test_int8_vectors_are_close_to_torch(
     vectors = onnx_int8.encode(SENTENCES, batch_size=3)
     assert vectors.shape == (4, 384) and vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
-    assert cosines(vectors, minilm.encode(SENTENCES)).min() > 0.98
+    assert cosines(vectors, minilm.encode(SENTENCES)).min() > INT8_MIN_COSINE
     assert onnx_int8.count_tokens(SENTENCES) == minilm.count_tokens(SENTENCES)
     assert (onnx_int8.dim, onnx_int8.max_tokens) == (384, 256)
     # The export left the shared torch model in eval mode (no dropout: same vectors twice).
@@ -142,23 +161,35 @@ def test_encode_chunks_late_pools_sentences(
     spanned = ("The council voted 7-2.", "Work starts in spring.")
     long_text = "Title\n" + " ".join(["The ferry sails at dawn."] * 80)  # past the window
     end = len(long_text)
+    texts = [text, "No sentences here", long_text, *SENTENCES]
     spans = [
         [(text.index(s), text.index(s) + len(s)) for s in spanned],
         [],
         [(6, 30), (end - 24, end)],  # the first sentence, the last (truncated away)
+        *([(0, len(s))] for s in SENTENCES),
     ]
-    texts = [text, "No sentences here", long_text]
-    chunks, sentences = onnx_int8.encode_chunks(texts, spans, batch_size=2)
-
-    assert onnx_int8.sentence_vectors == "late-pooling"
-    assert [s.shape for s in sentences] == [(2, 384), (0, 384), (2, 384)]
-    # int8 activations are scaled per batch, so a vector depends a little on its batch-mates
-    # (here a 3-word text batched with a 256-token one, or not).
-    assert cosines(chunks, onnx_int8.encode(texts)).min() > 0.98
     torch_chunks, torch_sentences = minilm.encode_chunks(texts, spans)
-    assert cosines(chunks, torch_chunks).min() > 0.98
-    assert cosines(sentences[0], torch_sentences[0]).min() > 0.97
-    # A span past the model window is embedded on its own.
+    spanned_texts = [n for n, t in enumerate(spans) if t]
+    torch_first = np.stack([torch_sentences[n][0] for n in spanned_texts])
+    bridge = (0, 3)  # the two texts about the council's bridge vote
+    bridge_first = (spanned_texts.index(0), spanned_texts.index(3))  # and their 1st sentences
+    assert_same_neighbours(torch_chunks, torch_chunks, bridge)
+    assert_same_neighbours(torch_first, torch_first, bridge_first)
+    assert onnx_int8.sentence_vectors == "late-pooling"
+    # Batch shapes change int8 vectors (activations are quantized per batch): every shape
+    # stays within the bound of torch and finds the same nearest neighbours.
+    for batch_size in (1, 2, len(texts)):
+        chunks, sentences = onnx_int8.encode_chunks(texts, spans, batch_size=batch_size)
+        assert [s.shape for s in sentences] == [(len(t), 384) for t in spans]
+        assert cosines(chunks, torch_chunks).min() > INT8_MIN_COSINE
+        for found, expected in zip(sentences, torch_sentences, strict=True):
+            if len(found):
+                assert cosines(found, expected).min() > INT8_MIN_COSINE
+        assert_same_neighbours(chunks, torch_chunks, bridge)
+        first = np.stack([sentences[n][0] for n in spanned_texts])
+        assert_same_neighbours(first, torch_first, bridge_first)
+    assert_same_neighbours(onnx_int8.encode(texts), torch_chunks, bridge)
+    # A span past the model window is embedded on its own, alone in its batch.
     assert np.allclose(sentences[2][1], onnx_int8.encode([long_text[-24:]])[0], atol=1e-5)
 
 

@@ -1,6 +1,7 @@
-"""The same vector-store suite against every backend: FAISS files and Milvus (through a
-Milvus Lite file, the code path a Milvus server takes). Nothing is skipped: pymilvus and
-milvus-lite are in the `milvus` extra that `make test` installs."""
+"""The same vector-store suite against every backend: FAISS files, Milvus Lite (an embedded
+file) and a real Milvus server (the session's, see tests/milvus_server.py; a collection per
+test). Nothing is skipped: pymilvus, milvus-lite and milvus are in the extras `make test`
+installs."""
 
 from __future__ import annotations
 
@@ -23,15 +24,30 @@ from qa.cli import cli
 from tests.index.conftest import CountingEmbedder, write_news
 
 DIM = 16
-BACKENDS = ["faiss", "milvus-lite"]
+SERVER = pytest.param("milvus-server", marks=pytest.mark.milvus_server)
+BACKENDS = ["faiss", "milvus-lite", SERVER]
+MILVUS = ["milvus-lite", SERVER]
+
+
+def private_spec(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store spec of backend `kind`, private to the test."""
+    if kind == "faiss":
+        return "faiss"
+    if kind == "milvus-server":
+        return str(request.getfixturevalue("milvus_collection"))
+    return parse_store_spec(f"milvus-lite:{tmp_path / 'milvus' / 'vectors.db'}")
 
 
 @pytest.fixture(params=BACKENDS)
 def spec(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A store spec of each backend, private to the test."""
-    if request.param == "faiss":
-        return "faiss"
-    return parse_store_spec(f"milvus-lite:{tmp_path / 'milvus' / 'vectors.db'}")
+    return private_spec(request.param, request, tmp_path)
+
+
+@pytest.fixture(params=MILVUS)
+def milvus_spec(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store spec of each Milvus backend (Lite and the server), private to the test."""
+    return private_spec(request.param, request, tmp_path)
 
 
 def unit_vectors(n: int, seed: int) -> np.ndarray:
@@ -114,6 +130,20 @@ def test_long_row_filters_are_searched_in_groups(
         scores = vectors[allowed] @ query
         expected = [int(allowed[i]) for i in np.argsort(-scores)[:6]]
         assert top_rows(store, query, 6, rows=allowed) == expected
+    store.close()
+
+
+def test_a_filter_of_many_runs_of_rows(spec: str) -> None:
+    """Dates select scattered articles: one search filters by hundreds of row ranges (a
+    Milvus 2.3 server rejects a flat chain of ~50 "or"s)."""
+    vectors = unit_vectors(600, seed=9)
+    store = store_backend(spec).create(DIM, previous=None)
+    store.add(np.arange(600), vectors)
+    allowed = np.array([row for row in range(600) if row % 3 != 2])  # 200 runs of 2 rows
+    for query in vectors[[0, 299, 598]]:
+        scores = vectors[allowed] @ query
+        expected = [int(allowed[i]) for i in np.argsort(-scores)[:5]]
+        assert top_rows(store, query, 5, rows=allowed) == expected
     store.close()
 
 
@@ -228,11 +258,13 @@ def test_build_sync_delete_and_ask(spec: str, news_dir: Path, tmp_path: Path) ->
     assert [c.article_id for c in answer.citations] == ["delta"]
 
 
-def test_a_killed_build_leaves_the_milvus_index_intact(news_dir: Path, tmp_path: Path) -> None:
-    """As test_atomic's crash test, with the vectors in a Milvus Lite file: the killed
-    process held the file; the next build opens it and carries on."""
-    index_dir, lite = tmp_path / "idx", parse_store_spec(tmp_path / "vectors.db")
-    build_index(index_dir, [news_dir], embedder=HashEmbedder(), store=lite)
+def test_a_killed_build_leaves_the_milvus_index_intact(
+    milvus_spec: str, news_dir: Path, tmp_path: Path
+) -> None:
+    """As test_atomic's crash test, with the vectors in Milvus (with Lite, the killed
+    process held the file); the next build opens the store and carries on."""
+    index_dir = tmp_path / "idx"
+    build_index(index_dir, [news_dir], embedder=HashEmbedder(), store=milvus_spec)
     query = HashEmbedder().encode(["comet observatory"])[0]
     with open_index(index_dir) as reader:
         before = reader.dense_search(query, 3)
@@ -260,10 +292,13 @@ def test_a_killed_build_leaves_the_milvus_index_intact(news_dir: Path, tmp_path:
         assert same_hits(reader.dense_search(query, 3), before)
 
 
-def test_both_backends_answer_alike(news_dir: Path, tmp_path: Path) -> None:
+@pytest.mark.milvus_server
+def test_every_backend_answers_alike(
+    news_dir: Path, tmp_path: Path, milvus_collection: str
+) -> None:
     lite = parse_store_spec(tmp_path / "vectors.db")
     answers = {}
-    for spec in ("faiss", lite):
+    for spec in ("faiss", lite, milvus_collection):
         index_dir = tmp_path / spec.replace("/", "_").replace(":", "_")
         build_index(index_dir, [news_dir], embedder=HashEmbedder(), store=spec)
         assistant = Assistant.open(index_dir)
@@ -276,7 +311,7 @@ def test_both_backends_answer_alike(news_dir: Path, tmp_path: Path) -> None:
             ])
         ]
         assistant.close()
-    assert answers["faiss"] == answers[lite]
+    assert answers["faiss"] == answers[lite] == answers[milvus_collection]
 
 
 def test_changing_the_store_rebuilds_fully(news_dir: Path, tmp_path: Path) -> None:
@@ -310,11 +345,12 @@ def test_cli_build_with_store(articles_dir: Path, tmp_path: Path) -> None:
     assert result.exit_code == 1 and "unknown vector store 'redis://x'" in result.stderr
 
 
-def test_a_collection_of_another_index_is_refused(news_dir: Path, tmp_path: Path) -> None:
-    lite = parse_store_spec(tmp_path / "shared.db")
-    build_index(tmp_path / "one", [news_dir], embedder=HashEmbedder(), store=lite)
+def test_a_collection_of_another_index_is_refused(
+    milvus_spec: str, news_dir: Path, tmp_path: Path
+) -> None:
+    build_index(tmp_path / "one", [news_dir], embedder=HashEmbedder(), store=milvus_spec)
     with pytest.raises(VectorStoreError, match="already holds vectors"):
-        build_index(tmp_path / "two", [news_dir], embedder=HashEmbedder(), store=lite)
+        build_index(tmp_path / "two", [news_dir], embedder=HashEmbedder(), store=milvus_spec)
     assert open_index(tmp_path / "one").size == 3
 
 
