@@ -21,10 +21,10 @@ import logging
 import re
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
-import trafilatura
 from lxml import etree
 
 from corpus.article import Article
@@ -107,6 +107,8 @@ def parse_html(text: str, origin: Origin, *, url: str | None = None) -> Article:
 def extract_html(text: str, *, url: str | None = None, where: str = "") -> Extracted | None:
     """The main text and metadata of an HTML page, or None when trafilatura finds no main
     text in it (`parse_html` then falls back to the hand-written rules)."""
+    import trafilatura  # imported on first use: 0.2 s that most commands never need
+
     tree = _parse_tree(text)
     if tree is None:
         return None
@@ -149,7 +151,7 @@ def extract_html(text: str, *, url: str | None = None, where: str = "") -> Extra
 
 
 def _title(
-    tree: lxml.html.HtmlElement, document: trafilatura.settings.Document,
+    tree: lxml.html.HtmlElement, document: Any,
     paragraphs: list[str], *, host: str | None,
 ) -> str | None:
     """The headline: the part of `og:title` or `<title>` that the page shows as its `<h1>`
