@@ -87,6 +87,9 @@ class AssistantLike(Protocol):
 
     def add_files(self, paths: Sequence[str | Path], *, progress: Any = None) -> Any: ...
 
+    def add_urls(self, urls: Sequence[str], *, progress: Any = None,
+                 fetch_config: Any = None) -> Any: ...
+
     def remove_article(self, article_id: str) -> Any: ...
 
 
