@@ -56,6 +56,7 @@ MAX_QUESTION_CHARS = 5000  # the assistant shortens long questions itself, with 
 MAX_HISTORY_TURNS = 20
 LIBRARY_HEADERS = ["Title", "Published", "Byline", "Passages", "ID"]
 STAGE_LABELS = {
+    "fetch": "Fetching the links",
     "load": "Reading the files",
     "chunk": "Splitting into passages",
     "embed": "Embedding passages",

@@ -7,7 +7,8 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
-from urllib.parse import unquote, urlsplit
+import unicodedata
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from corpus.article import Article
 from corpus.errors import ArticleFormatError, FetchError
@@ -16,7 +17,7 @@ from corpus.formats.html import extract_html
 from corpus.web.feeds import FeedItem
 from corpus.web.fetch import Response
 
-__all__ = ["decode_html", "page_article", "url_article_id"]
+__all__ = ["decode_html", "page_article", "url_article_id", "without_tracking"]
 
 _META_CHARSET = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE
@@ -27,6 +28,7 @@ _AS_CP1252 = {"iso8859-1", "latin-1", "ascii", "us-ascii", "iso-8859-1", "latin1
 _SLUG_UNSAFE = re.compile(r"[^a-z0-9._-]+")
 _PAGE_SUFFIXES = (".html", ".htm", ".shtml", ".php", ".asp", ".aspx", ".jsp")
 MAX_SLUG_CHARS = 80
+_TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ocid|cmpid|smid|ref|rss)$", re.I)
 
 
 def page_article(response: Response, article_id: str, *, item: FeedItem | None = None) -> Article:
@@ -48,7 +50,7 @@ def page_article(response: Response, article_id: str, *, item: FeedItem | None =
             paragraphs=list(extracted.paragraphs),
             published=extracted.published or (item.published if item else None),
             byline=extracted.byline or (item.author if item else None),
-            url=extracted.url or response.final_url,
+            url=extracted.url or without_tracking(response.final_url),
         )
     except ArticleFormatError as e:
         raise FetchError(response.url, "no article text found on the page",
@@ -85,15 +87,25 @@ def _codec(label: str | None) -> str | None:
         return None
 
 
+def without_tracking(url: str) -> str:
+    """`url` without campaign parameters (utm_*, fbclid, ...) and without a #fragment: the
+    same story reached from a feed, a newsletter or a share button is one article."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if not _TRACKING.match(k)]
+    return urlunsplit(parts._replace(query=urlencode(query), fragment=""))
+
+
 def url_article_id(url: str) -> str:
     """A readable, stable id for the article at `url`: "host/path-slug", e.g.
-    "ledger.example/news-2025-11-04-harbor-ferry-plan" (a port joins the host with "-";
-    long slugs end in a hash of the URL)."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "unknown-host").lower()
+    "ledger.example/news-2025-11-04-harbor-ferry-plan" (no "www.", a port joins the host
+    with "-", campaign parameters dropped; long slugs end in a hash of the URL)."""
+    parts = urlsplit(without_tracking(url))
+    host = (parts.hostname or "unknown-host").lower().removeprefix("www.")
     if parts.port:
         host = f"{host}-{parts.port}"
-    path = unquote(parts.path).lower()
+    path = unicodedata.normalize("NFKD", unquote(parts.path).lower())
+    path = path.encode("ascii", "ignore").decode("ascii")
     if path.endswith(_PAGE_SUFFIXES):
         path = path.rsplit(".", 1)[0]
     raw = path.strip("/") + (f"-{unquote(parts.query).lower()}" if parts.query else "")

@@ -173,3 +173,27 @@ def test_parse_feed_refuses_html() -> None:
 
     with pytest.raises(FetchError, match="not an RSS or Atom feed"):
         parse_feed(b"<html><body><p>hi</p></body></html>", "http://x.example/")
+
+
+@pytest.mark.parametrize(
+    ("url", "article_id"),
+    [
+        ("https://www.ledger.example/news/2025/11/04/ferry.html?utm_source=rss#top",
+         "ledger.example/news-2025-11-04-ferry"),
+        ("http://127.0.0.1:8080/story.php?id=5&fbclid=x", "127.0.0.1-8080/story-id-5"),
+        ("https://ledger.example/", "ledger.example/index"),
+        ("https://ledger.example/Caf%C3%A9 News/", "ledger.example/cafe-news"),
+    ],
+)
+def test_url_article_id(url: str, article_id: str) -> None:
+    from corpus.web import url_article_id
+
+    assert url_article_id(url) == article_id
+
+
+def test_long_url_ids_end_in_a_hash() -> None:
+    from corpus.web import url_article_id
+
+    first = url_article_id("https://x.example/" + "word-" * 40 + "a")
+    second = url_article_id("https://x.example/" + "word-" * 40 + "b")
+    assert first != second and len(first.split("/", 1)[1]) == 80
