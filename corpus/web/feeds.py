@@ -24,6 +24,8 @@ _FORMATS = {"rss20": "RSS 2.0", "rss10": "RSS 1.0", "rss090": "RSS 0.90", "rss09
             "rss094": "RSS 0.94", "atom10": "Atom 1.0", "atom03": "Atom 0.3", "rss": "RSS"}
 _PROLOGUE = re.compile(r"^(\s+|<\?.*?\?>|<!--.*?-->|<!doctype(?!\s+html)[^>]*>)", re.DOTALL)
 _SNIFF_BYTES = 4096
+_PARSER_ERRORS = (ValueError, LookupError, TypeError, AttributeError, RecursionError,
+                  OverflowError)
 
 
 @dataclass(frozen=True)
@@ -81,18 +83,21 @@ def parse_feed(body: bytes, url: str, *, content_type: str = "") -> Feed:
     """
     headers = {"content-location": url, "content-type": content_type or "application/xml"}
     # Always bytes: given a string that looks like a URL, feedparser would fetch it itself.
-    parsed = feedparser.parse(bytes(body), response_headers=headers)
-    items = _items(parsed.entries)
-    if parsed.bozo and not items:
+    try:
+        parsed = feedparser.parse(bytes(body), response_headers=headers)
+    except _PARSER_ERRORS as e:  # feedparser chokes on some hostile encoding declarations
+        raise FetchError(url, f"malformed feed ({type(e).__name__})", kind="feed") from e
+    items = _items(parsed.get("entries", []))
+    version, bozo = parsed.get("version", ""), parsed.get("bozo", False)
+    if bozo and not items:
         raise FetchError(url, f"malformed feed ({_reason(parsed)})", kind="feed")
-    if not parsed.version and not items:
+    if not version and not items:
         raise FetchError(url, "not an RSS or Atom feed", kind="feed")
-    if parsed.bozo:
+    if bozo:
         logger.warning("%s: the feed is malformed (%s); using its %d readable items", url,
                        _reason(parsed), len(items))
-    title = _text(parsed.feed.get("title"))
-    return Feed(url=url, title=title, format=_FORMATS.get(parsed.version, "feed"),
-                items=tuple(items))
+    title = _text(parsed.get("feed", {}).get("title"))
+    return Feed(url=url, title=title, format=_FORMATS.get(version, "feed"), items=tuple(items))
 
 
 def _items(entries: list[Any]) -> list[FeedItem]:

@@ -38,7 +38,11 @@ def page_article(response: Response, article_id: str, *, item: FeedItem | None =
     Raises:
         FetchError: (kind "extract") no article text on the page.
     """
-    text = decode_html(response.body, response.charset, response.url)
+    try:
+        text = decode_html(response.body, response.charset, response.url)
+    except ArticleFormatError as e:  # an empty or binary body
+        raise FetchError(response.url, f"no article text: {e.reason.split(';')[0]}",
+                         kind="extract") from e
     extracted = extract_html(text, url=response.final_url, where=response.url)
     if extracted is None:
         raise FetchError(response.url, "no article text found on the page", kind="extract")

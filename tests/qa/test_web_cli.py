@@ -177,3 +177,27 @@ def test_watch_loop_picks_up_new_items(web_server, tmp_path: Path) -> None:
           sleep=lambda _: serve_feed(web_server, list(FEED_PAGES)[:2]))
     assert len(lines) == 2
     assert "added 0" in lines[0] and "added 1" in lines[1]
+
+
+@pytest.mark.model
+def test_feed_answers_with_the_real_model(web_server, minilm, tmp_path: Path) -> None:
+    from corpus.web import FetchConfig, Fetcher
+    from index.web import add_urls
+
+    url = serve_feed(web_server, list(FEED_PAGES))
+    with Fetcher(FetchConfig(host_delay_s=0)) as fetcher:
+        assert add_urls(tmp_path / "idx", [url], embedder=minilm, fetcher=fetcher).ok
+    assistant = Assistant(tmp_path / "idx", embedder=minilm)
+    cases = [
+        ("When are the first two boats expected to enter service?", "2027",
+         "Harbor council approves ferry plan", "Maria Lopez"),
+        ("How much will the repairs of the coastal road cost?", "2 million",
+         "Storm closes coastal road for a week", "Priya Natarajan"),
+        ("How many new seats did the Green Party win?", "three",
+         "Greens gain three seats in council election", "Dana Whitfield, Omar Haddad"),
+    ]
+    for question, expected, title, byline in cases:
+        answer = assistant.ask(question)
+        assert expected in answer.text, (question, answer.text)
+        assert (answer.citations[0].title, answer.citations[0].byline) == (title, byline)
+        assert not any(b in c.quote for b in boilerplate() for c in answer.citations)
