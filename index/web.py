@@ -105,7 +105,8 @@ class WebReport:
 
 def has_web_sources(index_dir: str | Path) -> bool:
     """Whether the index records feeds or pages added from the web."""
-    return bool(WebSources.load(Path(index_dir)))
+    index_dir = Path(index_dir)
+    return index_dir.is_dir() and bool(WebSources.load(index_dir))
 
 
 def add_urls(

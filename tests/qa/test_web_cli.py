@@ -201,3 +201,10 @@ def test_feed_answers_with_the_real_model(web_server, minilm, tmp_path: Path) ->
         assert expected in answer.text, (question, answer.text)
         assert (answer.citations[0].title, answer.citations[0].byline) == (title, byline)
         assert not any(b in c.quote for b in boilerplate() for c in answer.citations)
+
+
+def test_build_on_a_file_still_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "not-a-folder"
+    path.write_text("x", encoding="utf-8")
+    code, _, err = run("build", "--index", str(path), "--model", "hash")
+    assert code == 1 and "is a file; choose a folder" in err
