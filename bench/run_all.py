@@ -46,6 +46,7 @@ def main() -> None:
         run("incremental.py", *quick)
         run("memory.py", "--index", str(index), *quick)
         run("coldstart.py", "--index", str(index), *quick)
+        run("extraction.py")  # seconds: the fixture pages are the whole data set
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from corpus.article import Article, Chunk
 from corpus.chunking import ChunkConfig, chunk_article, embedding_text, estimate_tokens
-from corpus.errors import ArticleFormatError, ConfigError, CorpusError
+from corpus.errors import ArticleFormatError, ConfigError, CorpusError, FetchError
 from corpus.load import SUPPORTED_EXTENSIONS, LoadResult, Skipped, load_articles, load_file
 from corpus.sentences import split_sentences
 
@@ -20,6 +20,7 @@ __all__ = [
     "ChunkConfig",
     "ConfigError",
     "CorpusError",
+    "FetchError",
     "LoadResult",
     "Skipped",
     "chunk_article",

@@ -23,3 +23,27 @@ class ArticleFormatError(CorpusError):
 
 class ConfigError(CorpusError, ValueError):
     """A configuration value is out of range."""
+
+
+class FetchError(CorpusError):
+    """A URL could not be added: it could not be fetched, or what came back is no article
+    or feed. `kind` says which failure it was (see `FETCH_ERROR_KINDS`); the message is
+    one line, "URL: reason"."""
+
+    def __init__(self, url: str, reason: str, *, kind: str) -> None:
+        if kind not in FETCH_ERROR_KINDS:
+            raise ValueError(f"unknown fetch error kind {kind!r}; use one of {FETCH_ERROR_KINDS}")
+        self.url = url
+        self.reason = reason
+        self.kind = kind
+        super().__init__(f"{url}: {reason}")
+
+
+FETCH_ERROR_KINDS = (
+    "url", "scheme", "dns", "refused", "timeout", "tls", "network", "http", "redirects",
+    "too-large", "content-type", "feed", "extract",
+)
+"""dns, refused, timeout, tls, network: the server could not be reached or hung up; http: a
+4xx/5xx status; redirects: too many; too-large: over the size cap; content-type: not HTML
+or a feed; feed: a malformed feed; extract: no article text on the page; url, scheme: a
+bad URL or one that is not http(s)."""

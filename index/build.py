@@ -27,7 +27,7 @@ from index.errors import IndexStoreError
 from index.file_cache import FileCache
 from index.generation import Previous, read_previous, write_generation
 from index.ingest import Progress
-from index.layout import LIBRARY_DIR, generation_number, remove_leftovers
+from index.layout import LIBRARY_DIR, WEB_FILE, generation_number, remove_leftovers
 from index.locking import DEFAULT_LOCK_TIMEOUT, build_lock
 from index.plan import SyncPlan, plan_sync
 from index.sources import resolve_sources, scan_sources
@@ -162,7 +162,7 @@ def prepare_index_dir(index_dir: str | Path) -> Path:
         raise IndexStoreError(f"index path '{index_dir}' is a file; choose a folder")
     if index_dir.is_dir():
         names = {p.name for p in index_dir.iterdir()}
-        ours = {"CURRENT", ".lock", LIBRARY_DIR, "manifest.json"}
+        ours = {"CURRENT", ".lock", LIBRARY_DIR, "manifest.json", WEB_FILE}
         if names and not (names & ours or any(n.startswith(("gen-", "tmp-")) for n in names)):
             raise IndexStoreError(
                 f"'{index_dir}' is a non-empty folder that is not a newsqa index; "

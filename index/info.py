@@ -7,13 +7,15 @@ from typing import Any
 
 from index.layout import generation_number, require_generation
 from index.manifest import read_manifest
+from index.web_sources import WebSources
 
 __all__ = ["index_info"]
 
 
 def index_info(index_dir: str | Path) -> dict[str, Any]:
     """A summary of the live generation for `newsqa info`: model, counts, build time,
-    sources and size on disk. Keys are short labels; values are JSON-friendly.
+    sources (files, and feeds added from the web) and size on disk. Keys are short labels;
+    values are JSON-friendly.
 
     Raises:
         IndexNotFoundError, IndexFormatError: as `open_index`.
@@ -22,6 +24,7 @@ def index_info(index_dir: str | Path) -> dict[str, Any]:
     folder = require_generation(index_dir)
     manifest = read_manifest(folder)
     size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    web = WebSources.load(index_dir)
     return {
         "index": str(index_dir),
         "generation": generation_number(folder),
@@ -39,5 +42,7 @@ def index_info(index_dir: str | Path) -> dict[str, Any]:
         "duplicates": len(manifest.duplicates),
         "excluded": len(manifest.excluded),
         "sources": list(manifest.sources),
+        "web": f"{len(web.feeds)} feeds, {len(web.pages)} pages",
+        "feeds": list(web.feeds),
         "size": f"{size / 1e6:.1f} MB",
     }

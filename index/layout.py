@@ -6,7 +6,9 @@ INDEX/
   gen-3/           manifest.json (written last), vectors.faiss (or vectors.milvus.json),
                    store.sqlite, lexical/
   gen-2/           the previous generation, kept for readers that just read CURRENT
-  library/         files added with `add_files`, under generated safe names
+  library/         files added with `add_files`, under generated safe names, and
+                   library/web/: articles added from the web (see `index.web_sources`)
+  web.json         the feeds and pages added from the web
   .lock            the build lock (fcntl)
   tmp-<random>/    a build in progress (or left by a crashed one; removed by the next build)
 ```
@@ -33,6 +35,7 @@ __all__ = [
     "LIBRARY_DIR",
     "LOCK_FILE",
     "SQLITE_FILE",
+    "WEB_FILE",
     "fsync_dir",
     "fsync_file",
     "generation_number",
@@ -51,6 +54,7 @@ FAISS_FILE = "vectors.faiss"
 SQLITE_FILE = "store.sqlite"
 LEXICAL_DIR = "lexical"
 LIBRARY_DIR = "library"
+WEB_FILE = "web.json"
 LOCK_FILE = ".lock"
 _GEN_RE = re.compile(r"gen-(\d{1,9})")
 _TMP_PREFIX = "tmp-"
@@ -109,7 +113,8 @@ def _holds_other_files(index_dir: Path) -> bool:
         names = [p.name for p in index_dir.iterdir()] if index_dir.is_dir() else []
     except OSError:
         return False
-    ours = (CURRENT_FILE, LOCK_FILE, LIBRARY_DIR, f".{CURRENT_FILE}.tmp")
+    ours = (CURRENT_FILE, LOCK_FILE, LIBRARY_DIR, f".{CURRENT_FILE}.tmp", WEB_FILE,
+            f".{WEB_FILE}.tmp")
     return any(not (n in ours or n.startswith(("gen-", _TMP_PREFIX))) for n in names)
 
 

@@ -9,6 +9,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -32,6 +33,10 @@ from qa.errors import QAConfigError, QuestionError
 from qa.followup import rewrite_query
 from qa.retrieve import RetrievalConfig, retrieve
 from qa.types import Answer
+
+if TYPE_CHECKING:
+    from corpus.web import FetchConfig
+    from index.web import WebReport
 
 logger = logging.getLogger(__name__)
 
@@ -152,6 +157,27 @@ class Assistant:
     ) -> BuildReport:
         """Add article files to the index (incremental build), then serve the new index."""
         report = add_files(self.index_dir, list(paths), embedder=self.embedder, progress=progress)
+        self.reload()
+        return report
+
+    def add_urls(
+        self,
+        urls: Sequence[str],
+        *,
+        progress: Progress | None = None,
+        fetch_config: FetchConfig | None = None,
+    ) -> WebReport:
+        """Add article pages and feeds from the web (see `index.web.add_urls`), then serve
+        the new index. Feeds are remembered: a later `newsqa build` adds their new items.
+
+        Returns:
+            A `WebReport`: per-URL results (`results`), the ids added or changed, the
+            `failures` (each names its URL and reason) and the `build` that followed.
+        """
+        from index.web import add_urls
+
+        report = add_urls(self.index_dir, list(urls), embedder=self.embedder,
+                          fetch_config=fetch_config, progress=progress)
         self.reload()
         return report
 

@@ -1,4 +1,5 @@
-"""The `newsqa` command line: build, info, ask, chat, eval (and serve, from the ui package).
+"""The `newsqa` command line: build, add, watch, info, ask, chat, eval (and serve, from the
+ui package).
 
 Commands are thin: they parse, call the same public API a Python user calls, and print.
 Library errors become one line on stderr and exit code 1 (`--debug` shows the traceback).
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from qa.settings import default_index_dir, default_model, offline_by_default
+from qa.settings import default_index_dir, default_model, fetch_config, offline_by_default
 
 logger = logging.getLogger(__name__)
 
@@ -50,8 +51,11 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
     offline_by_default()
     level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
-    for noisy in ("httpx", "sentence_transformers", "urllib3", "faiss", "bm25s"):
+    for noisy in ("httpx", "httpcore", "sentence_transformers", "urllib3", "faiss", "bm25s"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    # The extractors warn about every page they find no text in; newsqa reports those itself.
+    for chatty in ("trafilatura", "htmldate", "courlan", "justext", "charset_normalizer"):
+        logging.getLogger(chatty).setLevel(level if debug else logging.ERROR)
     # pymilvus logs every failed retry and reconnection, and milvus-lite a file another
     # process holds, with tracebacks; the error they end in is our one line. pymilvus
     # configures its loggers itself when imported (later, for a Milvus index only).
@@ -85,23 +89,118 @@ def resolve_index(index_dir: Path | None) -> Path:
               help="Where the vectors live: 'faiss' (default), milvus://HOST:PORT/COLLECTION, "
                    "or a Milvus Lite file (milvus-lite:PATH or PATH.db). Default: keep the "
                    "index's; a change rebuilds it fully.")
+@click.option("--refresh-web", is_flag=True,
+              help="Also fetch the article pages added from the web again; changed ones are "
+                   "re-embedded.")
+@click.option("--no-web", is_flag=True, help="Don't read the feeds added with 'newsqa add'.")
 def build(sources: tuple[Path, ...], index_dir: Path | None, full: bool, model: str | None,
-          keep_removed: bool, store: str | None) -> None:
-    """Build or sync the index from article files and folders.
+          keep_removed: bool, store: str | None, refresh_web: bool, no_web: bool) -> None:
+    """Build or sync the index from article files and folders, and its web feeds.
 
     With no SOURCES: the sources the index was built from, or the bundled articles.
+    Feeds added with 'newsqa add' are read again and their new items added.
     Unchanged articles are never embedded again.
 
     Example: newsqa build articles/ more.jsonl --index data/index --store milvus://localhost:19530/news
     """
     from index import build_index, load_embedder
 
+    index_dir = resolve_index(index_dir)
+    if not no_web:
+        _sync_web(index_dir, pages=refresh_web)
     embedder = load_embedder(model or default_model())
     report = build_index(
-        resolve_index(index_dir), list(sources) or None, embedder=embedder, full=full,
+        index_dir, list(sources) or None, embedder=embedder, full=full,
         prune=not keep_removed, show_progress=sys.stderr.isatty(), store=store,
     )
     click.echo(report.summary())
+
+
+def _sync_web(index_dir: Path, *, pages: bool) -> None:
+    """Read the index's feeds (and pages) again before a build; failures are printed,
+    they don't fail the build."""
+    from index.web import has_web_sources, refresh_web
+    from qa.web import failure_line
+
+    if not has_web_sources(index_dir):
+        if pages:
+            click.echo("no pages added from the web in this index; nothing to refresh", err=True)
+        return
+    report = refresh_web(index_dir, pages=pages, fetch_config=fetch_config(),
+                         show_progress=sys.stderr.isatty())
+    for failure in report.failures:
+        click.echo(failure_line(failure), err=True)
+    click.echo(report.summary())
+
+
+@cli.command()
+@click.argument("urls", nargs=-1, required=True)
+@index_option
+@click.option("--model", default=None,
+              help="Model for a new index (default: the index's own, or the packaged MiniLM).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def add(urls: tuple[str, ...], index_dir: Path | None, model: str | None, as_json: bool) -> None:
+    """Add news from the web: article pages and feeds (RSS 2.0, RSS 1.0, Atom).
+
+    A feed's items are fetched and added, and the feed is remembered: a later
+    'newsqa build' adds its new items. Each URL that fails is one line on stderr;
+    the others are still added, and the exit code is 1.
+
+    Example: newsqa add https://example.com/news/rss.xml https://example.com/2026/01/story.html
+    """
+    from index import load_embedder
+    from index.web import add_urls
+    from qa.web import embedder_name, failure_line, report_lines
+
+    index_dir = resolve_index(index_dir)
+    embedder = load_embedder(embedder_name(index_dir, model, default_model()))
+    report = add_urls(index_dir, list(urls), embedder=embedder, fetch_config=fetch_config(),
+                      show_progress=sys.stderr.isatty())
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2, default=str))
+    else:
+        for line in report_lines(report):
+            click.echo(line)
+        if report.build is not None:
+            click.echo(report.build.summary())
+    for failure in report.failures:
+        click.echo(failure_line(failure), err=True)
+    if report.failures:
+        sys.exit(1)
+
+
+@cli.command()
+@index_option
+@click.option("--every", "every", default="30m", show_default=True,
+              help="Time between two syncs, e.g. 30m, 2h, 90s.")
+@click.option("--refresh-web", is_flag=True, help="Fetch the pages again too, every round.")
+@click.option("--model", default=None, help="Model (default: the index's own).")
+@click.option("--rounds", type=click.IntRange(min=1), default=None,
+              help="Stop after N rounds (default: run until stopped with Ctrl-C).")
+def watch(index_dir: Path | None, every: str, refresh_web: bool, model: str | None,
+          rounds: int | None) -> None:
+    """Keep the index in sync with its feeds and files until stopped, one line per round.
+
+    Example: newsqa watch --every 30m --index data/index
+    """
+    from index import load_embedder
+    from qa.web import embedder_name, parse_interval
+    from qa.web import watch as run_watch
+
+    try:
+        every_s = parse_interval(every)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--every") from e
+    index_dir = resolve_index(index_dir)
+    embedder = load_embedder(embedder_name(index_dir, model, default_model()))
+    ctx = click.get_current_context()
+    try:
+        run_watch(index_dir, embedder=embedder, every_s=every_s, pages=refresh_web,
+                  rounds=rounds, fetch_config=fetch_config(), echo=click.echo,
+                  echo_error=lambda line: click.echo(line, err=True),
+                  debug=bool(ctx.obj and ctx.obj.get("debug")))
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
 
 
 @cli.command()

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from corpus.errors import ConfigError
+
+if TYPE_CHECKING:
+    from corpus.web import FetchConfig
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
@@ -26,3 +32,22 @@ def offline_by_default() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+
+def fetch_config() -> FetchConfig:
+    """The web fetcher's limits: `$NEWSQA_FETCH_DELAY` (seconds between two requests to
+    one host, default 1) and `$NEWSQA_FETCH_TIMEOUT` (seconds to wait for a server, default
+    20); the other limits are `FetchConfig`'s defaults."""
+    from corpus.web import FetchConfig
+
+    values = {}
+    for variable, name in (("NEWSQA_FETCH_DELAY", "host_delay_s"),
+                           ("NEWSQA_FETCH_TIMEOUT", "read_timeout_s")):
+        raw = os.environ.get(variable, "").strip()
+        if not raw:
+            continue
+        try:
+            values[name] = float(raw)
+        except ValueError as e:
+            raise ConfigError(f"${variable} must be a number of seconds, not {raw!r}") from e
+    return FetchConfig(**values)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -117,3 +118,30 @@ def milvus_collection(milvus_server: MilvusTestServer) -> Iterator[str]:
     if not milvus_server.running:  # a fault test left it down
         milvus_server.start()
     milvus_server.drop(name)
+
+
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+@pytest.fixture
+def web_server(monkeypatch: pytest.MonkeyPatch) -> Iterator:
+    """A real HTTP server on loopback (see `web_server.WebServer`). Host names other than
+    loopback do not resolve while it runs (a DNS failure, never a request to the internet);
+    the CLI's per-host delay is off."""
+    from web_server import WebServer
+
+    real_getaddrinfo = socket.getaddrinfo
+
+    def loopback_only(host, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if str(host) not in _LOOPBACK:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", loopback_only)
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
+                 "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NEWSQA_FETCH_DELAY", "0")
+    server = WebServer().start()
+    yield server
+    server.stop()

@@ -12,7 +12,7 @@ from typing import Any
 
 import gradio as gr
 
-from ui import handlers
+from ui import handlers, links
 from ui.handlers import ALLOWED_EXTENSIONS, LIBRARY_HEADERS, AssistantLike, Turn
 from ui.render import EMPTY_SOURCES
 from ui.style import HEADER_HTML
@@ -30,7 +30,8 @@ def build_app(assistant: AssistantLike) -> gr.Blocks:
     """The news-qa app over `assistant` (a `qa.Assistant`).
 
     Launch it with `ui.launch`, which also applies the theme and CSS. Named API endpoints
-    (for `gradio_client`): `/ask`, `/clear`, `/articles`, `/add_files`, `/remove_article`.
+    (for `gradio_client`): `/ask`, `/clear`, `/articles`, `/add_files`, `/add_urls`,
+    `/remove_article`.
     """
     with gr.Blocks(title="news-qa", analytics_enabled=False, delete_cache=(3600, 3600)) as app:
         gr.HTML(HEADER_HTML)
@@ -39,7 +40,9 @@ def build_app(assistant: AssistantLike) -> gr.Blocks:
             with gr.Tab("Ask", id="ask"):
                 chat, question, ask_btn, clear_btn, top_k, since, until, sources = _ask_tab()
             with gr.Tab("Library", id="library"):
-                table, files, add_btn, report, choice, remove_btn = _library_tab()
+                table, files, add_btn, link, link_btn, report, choice, remove_btn = (
+                    _library_tab()
+                )
 
         def ask(
             question: str, state: list[Turn], top_k: float, since: str, until: str
@@ -67,12 +70,18 @@ def build_app(assistant: AssistantLike) -> gr.Blocks:
             result = handlers.upload_articles(assistant, files, progress=progress)
             return (*_library_outputs(result), None if result.changed else gr.skip())
 
+        def add_links(text: str | None, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
+            result = links.add_links(assistant, text, progress=progress)
+            return (*_library_outputs(result), "" if result.changed else gr.skip())
+
         def remove(article_id: str | None) -> tuple[Any, ...]:
             return _library_outputs(handlers.remove_article(assistant, article_id))
 
         app.load(refresh, None, [table, choice], api_name="articles")
         add_btn.click(upload, files, [report, table, choice, files], api_name="add_files",
                       concurrency_id="library", concurrency_limit=1)
+        gr.on([link_btn.click, link.submit], add_links, link, [report, table, choice, link],
+              api_name="add_urls", concurrency_id="library", concurrency_limit=1)
         remove_btn.click(remove, choice, [report, table, choice], api_name="remove_article",
                          concurrency_id="library", concurrency_limit=1)
     return app
@@ -143,12 +152,18 @@ def _library_tab() -> tuple[Any, ...]:
                 elem_id="nq-upload",
             )
             add_btn = gr.Button("Add to the index", variant="primary", elem_id="nq-add")
+            link = gr.Textbox(
+                label="Add from a link: an article page or an RSS/Atom feed",
+                placeholder="https://example.com/news/story.html (several: one per line)",
+                lines=1, max_lines=6, elem_id="nq-link",
+            )
+            link_btn = gr.Button("Add from the link", variant="secondary", elem_id="nq-add-link")
         with gr.Column():
             choice = gr.Dropdown(label="Remove an article", choices=[], value=None,
                                  elem_id="nq-remove-choice")
             remove_btn = gr.Button("Remove from the index", variant="stop", elem_id="nq-remove")
     report = gr.HTML("", elem_id="nq-report")
-    return table, files, add_btn, report, choice, remove_btn
+    return table, files, add_btn, link, link_btn, report, choice, remove_btn
 
 
 def _library_outputs(result: handlers.LibraryResult) -> tuple[Any, ...]:

@@ -56,6 +56,7 @@ MAX_QUESTION_CHARS = 5000  # the assistant shortens long questions itself, with 
 MAX_HISTORY_TURNS = 20
 LIBRARY_HEADERS = ["Title", "Published", "Byline", "Passages", "ID"]
 STAGE_LABELS = {
+    "fetch": "Fetching the links",
     "load": "Reading the files",
     "chunk": "Splitting into passages",
     "embed": "Embedding passages",
@@ -86,6 +87,9 @@ class AssistantLike(Protocol):
     def article(self, article_id: str) -> Article: ...
 
     def add_files(self, paths: Sequence[str | Path], *, progress: Any = None) -> Any: ...
+
+    def add_urls(self, urls: Sequence[str], *, progress: Any = None,
+                 fetch_config: Any = None) -> Any: ...
 
     def remove_article(self, article_id: str) -> Any: ...
 

@@ -47,11 +47,16 @@ FORMATS: dict[str, tuple[str, Callable[[list[str]], str]]] = {
     "html": ("d.html", html_page),
     "jsonl": ("e.jsonl", jsonl),
 }
-LOSSLESS = {"news", "plain", "html", "jsonl"}  # Markdown syntax in random text is rendered
+LOSSLESS = {"news", "plain", "jsonl"}  # Markdown syntax in random text is rendered
 
 
 def visible(text: str) -> str:
     return "".join(unicodedata.normalize("NFC", text).split())
+
+
+def distinct(paras: list[str] | tuple[str, ...]) -> list[str]:
+    """The visible text of each paragraph, first occurrences only, in order."""
+    return list(dict.fromkeys(visible(p) for p in paras))
 
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
@@ -70,6 +75,8 @@ def test_write_load_chunk(fmt: str, paras: list[str], max_tokens: int) -> None:
     assert article.title == "A title"
     if fmt in LOSSLESS:
         assert visible(article.text) == visible("".join(paras))
+    if fmt == "html":  # extraction drops a paragraph repeated on the page (a layout artifact)
+        assert distinct(article.paragraphs) == distinct(paras)
     check_chunks(article, ChunkConfig(max_tokens=max_tokens))
 
 

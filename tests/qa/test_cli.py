@@ -82,6 +82,6 @@ def test_eval_on_a_question_file(hash_index: Path, tmp_path: Path) -> None:
 def test_version_and_help() -> None:
     code, out, _ = run("--version")
     assert code == 0 and "newsqa" in out
-    for command in ["build", "info", "ask", "chat", "eval"]:
+    for command in ["build", "add", "watch", "info", "ask", "chat", "eval"]:
         code, out, _ = run(command, "--help")
         assert code == 0 and "Example:" in out

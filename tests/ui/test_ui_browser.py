@@ -132,3 +132,31 @@ def test_hostile_upload_is_shown_as_text(
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "hostile.png"), full_page=True)
     assert errors == []
+
+
+def test_add_from_a_link(page: Any, errors: list[str], web_server: Any) -> None:
+    """A feed served on loopback, added through the Library tab's link field."""
+    from web_server import Item, rss
+
+    web_server.page("/news/ferry.html", "ledger-ferry.html")
+    feed = web_server.add("/rss", rss("Coastal news", [Item("/news/ferry.html", "Ferry"),
+                                                       Item("/gone.html", "Gone")]),
+                          content_type="application/rss+xml")
+    page.get_by_role("tab", name="Library").click()
+    page.fill("#nq-link textarea", feed)
+    page.click("#nq-add-link")
+    page.wait_for_selector("#nq-report .nq-web-report")
+    report = page.locator("#nq-report").inner_text()
+    assert "Coastal news" in report and "2 items, 1 added, 1 failed" in report
+    assert "HTTP 404 Not Found" in report
+    page.wait_for_function(
+        "() => document.querySelector('#nq-library')?.textContent"
+        ".includes('Harbor council approves ferry plan')"
+    )
+    assert page.locator("#nq-link textarea").input_value() == ""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "add-link.png"), full_page=True)
+    _ask(page, "When will the first two ferry boats enter service?")
+    assert "2027" in page.locator("#nq-chat .nq-quote").last.inner_text()
+    assert "Harbor council approves ferry plan" in page.locator("#nq-sources-panel").inner_text()
+    assert errors == []
