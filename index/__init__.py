@@ -18,13 +18,14 @@ from index.info import index_info
 from index.lexical import tokenize
 from index.library import add_files, remove_articles
 from index.manifest import Manifest
-from index.reader import IndexReader, open_index
+from index.reader import Candidates, IndexReader, open_index
 from index.st_embedder import SentenceTransformerEmbedder
 
 __all__ = [
     "ArticleNotFoundError",
     "ArticleRecord",
     "BuildReport",
+    "Candidates",
     "Embedder",
     "EmbedderError",
     "EmbedderMismatchError",

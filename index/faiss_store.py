@@ -177,6 +177,20 @@ class FaissStore:
             hits = self._search(query, k, allowed, exhaustive=True)  # a narrow filter
         return hits
 
+    def score(self, vector: NDArray[np.float32], rows: NDArray[np.int64]) -> NDArray[np.float32]:
+        """The inner product of `vector` with the vector of each of `rows`; NaN for a row
+        without a vector in this store."""
+        rows = np.ascontiguousarray(rows, dtype=np.int64)
+        query = np.ascontiguousarray(vector, dtype=np.float32).reshape(-1)
+        if not len(rows):
+            return np.empty(0, dtype=np.float32)
+        try:
+            return (self._index.reconstruct_batch(rows) @ query).astype(np.float32)
+        except RuntimeError:  # a row without a vector: score the ones that have one
+            found = dict(self._search(query.reshape(1, -1), len(rows), np.unique(rows),
+                                      exhaustive=True))
+            return np.array([found.get(int(r), np.nan) for r in rows], dtype=np.float32)
+
     def _search(self, query: NDArray[np.float32], k: int, allowed: NDArray[np.int64] | None,
                 *, exhaustive: bool) -> list[tuple[int, float]]:
         # Keep a Python reference to the selector: params does not own it.

@@ -208,10 +208,43 @@ class LexicalIndex:
     ) -> list[tuple[int, float]]:
         """The top `k` chunks for `query` as (row, score), best first; chunks sharing no
         term with the query are left out. `rows` restricts the search to those rows."""
+        return self.search_and_score(query, k, rows=rows)[0]
+
+    def search_and_score(
+        self,
+        query: str,
+        k: int,
+        *,
+        rows: NDArray[np.int64] | None = None,
+        also: NDArray[np.int64] | None = None,
+    ) -> tuple[list[tuple[int, float]], NDArray[np.float32]]:
+        """`search`, plus the BM25 score of each row of `also` (0.0 for a row sharing no
+        term with the query or not in the index), from the same scoring pass."""
+        also_rows = np.empty(0, np.int64) if also is None else np.asarray(also, np.int64)
         ids = [self._term_ids[t] for t in tokenize(query) if t in self._term_ids]
-        if not self.size or k <= 0 or not ids:
-            return []
+        if not self.size or not ids:
+            return [], np.zeros(len(also_rows), dtype=np.float32)
         scores = self._scores(ids)
+        return self._top(scores, k, rows), self._at(scores, also_rows)
+
+    def score_rows(self, query: str, rows: NDArray[np.int64]) -> NDArray[np.float32]:
+        """BM25 of `query` for each of `rows` (0.0 for rows not in the index)."""
+        return self.search_and_score(query, 0, also=rows)[1]
+
+    def _at(self, scores: NDArray[np.float32], rows: NDArray[np.int64]) -> NDArray[np.float32]:
+        positions = np.searchsorted(self._rows, rows)
+        inside = positions < len(self._rows)
+        found = np.zeros(len(rows), dtype=bool)
+        found[inside] = self._rows[positions[inside]] == rows[inside]
+        out = np.zeros(len(rows), dtype=np.float32)
+        out[found] = scores[positions[found]]
+        return out
+
+    def _top(
+        self, scores: NDArray[np.float32], k: int, rows: NDArray[np.int64] | None
+    ) -> list[tuple[int, float]]:
+        if k <= 0:
+            return []
         positions = self._positions(rows)
         if positions is not None:
             scores = scores[positions]

@@ -148,6 +148,15 @@ class MilvusStore:
                 for hit in self._collection.search(query, k, f"({self._visible}) and ({expr})")]
         return sorted(hits, key=lambda hit: -hit[1])[:k]
 
+    def score(self, vector: NDArray[np.float32], rows: NDArray[np.int64]) -> NDArray[np.float32]:
+        """The inner product of `vector` with the vector of each of `rows` (one filtered
+        search); NaN for a row this generation has no vector for."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if not len(rows):
+            return np.empty(0, dtype=np.float32)
+        found = dict(self.search(vector, len(np.unique(rows)), rows=rows))
+        return np.array([found.get(int(r), np.nan) for r in rows], dtype=np.float32)
+
     def save(self, folder: Path) -> list[Path]:
         self._check_writable()
         record = Record(**{**asdict(self._record), "count": self.size})

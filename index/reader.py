@@ -13,9 +13,10 @@ import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -33,7 +34,7 @@ from index.lexical import ROWS_FILE, LegacyLexicalFormat, LexicalIndex
 from index.manifest import Manifest, read_manifest
 from index.store import VectorStore, store_backend
 
-__all__ = ["IndexReader", "open_index"]
+__all__ = ["Candidates", "IndexReader", "open_index"]
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +128,25 @@ def _load_part(path: Path, load: Callable[[Path], _V]) -> _V:
         ) from e
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """Chunks found by dense or lexical search, aligned arrays: `rows`, their `dense`
+    cosine (NaN where the chunk has no vector) and `lexical` BM25 score (0 where it shares
+    no term with the query), and their 1-based rank in each list (`NO_RANK` when the chunk
+    was not in that list's top k)."""
+
+    rows: NDArray[np.int64]
+    dense: NDArray[np.float32]
+    lexical: NDArray[np.float32]
+    dense_rank: NDArray[np.int32]
+    lexical_rank: NDArray[np.int32]
+
+    NO_RANK: ClassVar[int] = int(np.iinfo(np.int32).max)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
 class IndexReader:
     """Search and read one generation of an index. Use `open_index` to create one.
 
@@ -217,6 +237,45 @@ class IndexReader:
         """The `k` best BM25 chunks for `query` as (row, score), best first; chunks sharing
         no term with the query are left out."""
         return self._lexical.search(query, k, rows=rows)
+
+    def candidates(
+        self,
+        query: str,
+        vector: NDArray[np.float32] | None,
+        k: int,
+        *,
+        rows: NDArray[np.int64] | None = None,
+    ) -> Candidates:
+        """The union of the `k` best chunks of dense and of lexical search, each with both
+        scores: a chunk found by one retriever only is scored exactly by the other (its
+        cosine from the stored vector, its BM25 from the stored counts), so fusion never
+        has to guess a missing score. `vector` None means lexical search only."""
+        dense = self._vectors.search(vector, k, rows=rows) if vector is not None else []
+        dense_rows = np.array([r for r, _ in dense], dtype=np.int64)
+        lexical, lexical_of_dense = self._lexical.search_and_score(
+            query, k, rows=rows, also=dense_rows)
+        lexical_rows = np.array([r for r, _ in lexical], dtype=np.int64)
+        only_lexical = lexical_rows[~np.isin(lexical_rows, dense_rows)]
+        if vector is not None:
+            dense_of_lexical = self._vectors.score(vector, only_lexical)
+        else:
+            dense_of_lexical = np.full(len(only_lexical), np.nan, dtype=np.float32)
+        all_rows = np.concatenate([dense_rows, only_lexical])
+        dense_scores = np.concatenate(
+            [np.array([s for _, s in dense], dtype=np.float32), dense_of_lexical])
+        lexical_by_row = dict(lexical)
+        lexical_scores = np.concatenate([
+            lexical_of_dense,
+            np.array([lexical_by_row[int(r)] for r in only_lexical], dtype=np.float32),
+        ])
+        no_rank = np.iinfo(np.int32).max
+        dense_rank = np.full(len(all_rows), no_rank, dtype=np.int32)
+        dense_rank[: len(dense_rows)] = np.arange(1, len(dense_rows) + 1)
+        lexical_rank = np.full(len(all_rows), no_rank, dtype=np.int32)
+        position = {int(r): i for i, r in enumerate(all_rows)}
+        for rank, (row, _) in enumerate(lexical, start=1):
+            lexical_rank[position[row]] = rank
+        return Candidates(all_rows, dense_scores, lexical_scores, dense_rank, lexical_rank)
 
     def token_idf(self, terms: Sequence[str]) -> list[float]:
         """BM25 IDF of each term (terms from `index.lexical.tokenize`), aligned with

@@ -69,6 +69,11 @@ class VectorStore(Protocol):
         first; `rows` restricts the search to those rows."""
         ...
 
+    def score(self, vector: NDArray[np.float32], rows: NDArray[np.int64]) -> NDArray[np.float32]:
+        """The inner product of `vector` (dim,) with the vector of each of `rows`, aligned
+        with `rows`; NaN for a row that has no vector in the store."""
+        ...
+
     def save(self, folder: Path) -> list[Path]:
         """Persist the store as the vectors of the generation being built in `folder`;
         returns the files written there (the caller fsyncs them)."""
