@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+from bm25s.stopwords import STOPWORDS_EN_PLUS
 from numpy.typing import NDArray
 
 __all__ = [
@@ -33,6 +34,7 @@ HASH_EMBEDDER_NAME = "hash"
 Spans = Sequence[tuple[int, int]]
 """Char (start, end) spans into one text."""
 
+_STOPWORDS = frozenset(STOPWORDS_EN_PLUS)
 _TOKEN_RE = re.compile(r"[^\W_]+")
 
 
@@ -126,9 +128,10 @@ def normalize_rows(vectors: NDArray[np.float32]) -> NDArray[np.float32]:
 class HashEmbedder:
     """Deterministic hashed bag of words: no model, no download, instant.
 
-    Each lower-cased word adds +1 or -1 (chosen by its blake2b hash) to one of `dim`
-    buckets; the vector is L2-normalised. Used by tests and as a no-model fast mode;
-    it matches words, not meanings.
+    Each lower-cased word that is not an English stopword adds +1 or -1 (chosen by its
+    blake2b hash) to one of `dim` buckets; the vector is L2-normalised. Used by tests and as
+    a no-model fast mode; it matches words, not meanings (stopwords left out, so "the" and
+    "who" do not make every text look alike).
     """
 
     name = HASH_EMBEDDER_NAME
@@ -149,6 +152,8 @@ class HashEmbedder:
         vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
         for i, text in enumerate(texts):
             for token in _TOKEN_RE.findall(text.lower()):
+                if token in _STOPWORDS:
+                    continue
                 bucket, sign = _bucket(token, self.dim)
                 vectors[i, bucket] += sign
         return normalize_rows(vectors)

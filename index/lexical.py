@@ -194,6 +194,21 @@ class LexicalIndex:
         matrix = scipy.sparse.csr_array((counts, terms, indptr), shape=(len(rows), len(vocab)))
         return cls(rows, matrix, vocab)
 
+    def grouped(self, groups: NDArray[np.int64], count: int) -> LexicalIndex:
+        """BM25 over groups of documents (e.g. a chunk's article): document `i` joins group
+        `groups[i]` (0 <= group < `count`), a group's counts are the sum of its documents'
+        (a sentence shared by two overlapping chunks counts twice). The result's rows are
+        the group numbers."""
+        groups = np.asarray(groups, dtype=np.int64)
+        if len(groups) != self.size:
+            raise ValueError(f"got {len(groups)} groups for {self.size} documents")
+        member = scipy.sparse.csr_array(
+            (np.ones(len(groups), dtype=np.int32), (groups, np.arange(len(groups)))),
+            shape=(count, self.size),
+        )
+        matrix = scipy.sparse.csr_array(member @ self._matrix)
+        return LexicalIndex(np.arange(count, dtype=np.int64), matrix, self._vocab, self._term_ids)
+
     def idf(self, terms: Sequence[str]) -> list[float]:
         """BM25 (Lucene) inverse document frequency of each term (already tokenised):
         log(1 + (N - df + 0.5) / (df + 0.5)); a term in no chunk gets the highest value."""

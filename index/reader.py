@@ -30,7 +30,7 @@ from index.errors import (
     IndexFormatError,
 )
 from index.layout import LEXICAL_DIR, SQLITE_FILE, generation_number, require_generation
-from index.lexical import ROWS_FILE, LegacyLexicalFormat, LexicalIndex
+from index.lexical import ROWS_FILE, LegacyLexicalFormat, LexicalIndex, tokenize
 from index.manifest import Manifest, read_manifest
 from index.store import VectorStore, store_backend
 
@@ -153,6 +153,8 @@ class IndexReader:
     Rows are the chunks' internal int ids, shared by dense and lexical search.
     """
 
+    UNDATED: ClassVar[int] = int(np.iinfo(np.int64).min)
+
     def __init__(
         self,
         index_dir: Path,
@@ -170,7 +172,11 @@ class IndexReader:
         self._docs = docs
         self._chunk_cache: _Lru[int, Chunk] = _Lru(8192)
         self._sentence_cache: _Lru[int, NDArray[np.float32]] = _Lru(2048)
+        self._terms_cache: _Lru[int, tuple[frozenset[str], ...]] = _Lru(8192)
         self._articles: list[ArticleRecord] | None = None
+        self._article_bm25: LexicalIndex | None = None
+        self._article_chunks: NDArray[np.int64] | None = None
+        self._article_lock = threading.Lock()
         self._load_facets()
 
     def _load_facets(self) -> None:
@@ -277,6 +283,31 @@ class IndexReader:
             lexical_rank[position[row]] = rank
         return Candidates(all_rows, dense_scores, lexical_scores, dense_rank, lexical_rank)
 
+    def article_lexical(self, query: str, rows: NDArray[np.int64]) -> NDArray[np.float32]:
+        """BM25 of `query` for the article of each of `rows`, the article being all its
+        chunks' text (computed from the chunks' counts, made in memory on first use)."""
+        with self._article_lock:
+            if self._article_bm25 is None:
+                positions = np.searchsorted(self._rows, self._lexical._rows)
+                self._article_bm25 = self._lexical.grouped(
+                    self._row_article[positions], len(self._published))
+        return self._article_bm25.score_rows(query, self._articles_of(rows))
+
+    def article_sizes(self, rows: NDArray[np.int64]) -> NDArray[np.int64]:
+        """How many chunks the article of each of `rows` has."""
+        if self._article_chunks is None:
+            self._article_chunks = np.bincount(self._row_article, minlength=len(self._published))
+        return self._article_chunks[self._articles_of(rows)]
+
+    def published_days(self, rows: NDArray[np.int64]) -> NDArray[np.int64]:
+        """The publication day (`date.toordinal()`) of each row's article; `UNDATED` for an
+        article without a date."""
+        return self._published[self._articles_of(rows)]
+
+    def _articles_of(self, rows: NDArray[np.int64]) -> NDArray[np.int64]:
+        """Article numbers (positions in the facets) of chunk rows, which must exist."""
+        return self._row_article[np.searchsorted(self._rows, np.asarray(rows, dtype=np.int64))]
+
     def token_idf(self, terms: Sequence[str]) -> list[float]:
         """BM25 IDF of each term (terms from `index.lexical.tokenize`), aligned with
         `terms`; a term in no chunk gets the highest IDF."""
@@ -309,6 +340,20 @@ class IndexReader:
                 found[row] = vectors
         return {r: v for r, v in found.items() if v is not None}
 
+    def sentence_terms(self, rows: Sequence[int]) -> dict[int, tuple[frozenset[str], ...]]:
+        """Per chunk row, the BM25 terms of each of its sentences (see `tokenize`), aligned
+        with `chunk.sentences`."""
+        wanted = list(dict.fromkeys(int(r) for r in rows))
+        found = {r: self._terms_cache.get(r) for r in wanted}
+        missing = [r for r, terms in found.items() if terms is None]
+        if missing:
+            for row, chunk in zip(missing, self.chunks(missing), strict=True):
+                terms = tuple(frozenset(tokenize(chunk.text[s - chunk.start: e - chunk.start]))
+                              for s, e in chunk.sentences)
+                self._terms_cache.put(row, terms)
+                found[row] = terms
+        return found  # type: ignore[return-value]
+
     def article(self, article_id: str) -> Article:
         """The full article. Raises `ArticleNotFoundError` for an unknown id."""
         try:
@@ -331,6 +376,7 @@ class IndexReader:
         since: date | None = None,
         until: date | None = None,
         sources: Sequence[str] | None = None,
+        not_after: date | None = None,
     ) -> NDArray[np.int64] | None:
         """Rows of chunks whose article passes every filter given, rows ascending; None
         when no filter is given (no restriction).
@@ -338,10 +384,13 @@ class IndexReader:
         Args:
             since, until: inclusive publication date bounds; undated articles never match.
             sources: article ids or source paths (as listed by `articles()`).
+            not_after: leave out articles published after this day (undated ones stay).
         """
-        if since is None and until is None and sources is None:
+        if since is None and until is None and sources is None and not_after is None:
             return None
         keep = np.ones(len(self._published), dtype=bool)
+        if not_after is not None:
+            keep &= self._published <= not_after.toordinal()
         if since is not None:
             keep &= self._published >= since.toordinal()
         if until is not None:

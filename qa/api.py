@@ -31,7 +31,8 @@ from index.st_embedder import SentenceTransformerEmbedder
 from qa.answer import AnswerConfig, compose_answer
 from qa.errors import QAConfigError, QuestionError
 from qa.followup import rewrite_query
-from qa.retrieve import RetrievalConfig, retrieve
+from qa.recency import question_period
+from qa.retrieve import MAX_TOP_K, RetrievalConfig, retrieve_ranked
 from qa.types import Answer
 
 if TYPE_CHECKING:
@@ -101,6 +102,7 @@ class Assistant:
         since: date | str | None = None,
         until: date | str | None = None,
         sources: Sequence[str] | None = None,
+        as_of: date | str | None = None,
     ) -> Answer:
         """Answer `question` from the indexed articles.
 
@@ -112,6 +114,11 @@ class Assistant:
             since / until: only articles published in this date range (inclusive); a `date`
                 or "YYYY-MM-DD".
             sources: only these article ids.
+            as_of: answer as of this day: articles published after it are left out, and
+                among the rest the ranking prefers what was recent then (or in the period
+                the question names: "this week", "last month", "in March"; see
+                `qa.recency`). None: no date preference, except for periods the question
+                names with a year ("in 2021").
 
         Returns:
             An `Answer`: `text` quotes the best sentence with `[n]` markers, `citations` hold
@@ -120,19 +127,23 @@ class Assistant:
         """
         started = time.perf_counter()
         question, note = clean_question(question)
-        if not 1 <= top_k <= 50:
-            raise QAConfigError(f"top_k must be between 1 and 50, not {top_k!r}")
+        if not 1 <= top_k <= MAX_TOP_K:
+            raise QAConfigError(f"top_k must be between 1 and {MAX_TOP_K}, not {top_k!r}")
         since_d, until_d = _as_date(since, "since"), _as_date(until, "until")
+        as_of_d = _as_date(as_of, "as_of")
         if since_d and until_d and since_d > until_d:
             raise QAConfigError(f"since ({since_d}) is after until ({until_d})")
         reader = self._current_reader()
         query = rewrite_query(question, list(history))
-        rows = reader.rows_matching(since=since_d, until=until_d, sources=sources)
+        rows = reader.rows_matching(since=since_d, until=until_d, sources=sources,
+                                    not_after=as_of_d)
         vector = self._embed(query) if self.retrieval.mode != "lexical" else None
         depth = max(top_k, self.answering.rank.passages)
-        hits = retrieve(reader, query, vector, top_k=depth, config=self.retrieval, rows=rows)
+        period = question_period(question, as_of_d)
+        retrieved = retrieve_ranked(reader, query, vector, top_k=depth, config=self.retrieval,
+                                    rows=rows, period=period)
         answer = compose_answer(
-            reader, question, query, vector, hits, top_k=top_k, config=self.answering
+            reader, question, query, vector, retrieved.hits, top_k=top_k, config=self.answering
         )
         if note:
             answer = _with_message(answer, note)

@@ -1,4 +1,6 @@
-"""Hybrid retrieval: dense (FAISS) and lexical (BM25) candidates fused into ranked `Hit`s."""
+"""Hybrid retrieval: dense (FAISS or Milvus) and lexical (BM25) candidates, fused by the
+learned fusion of `qa.fusion`, optionally preferring what was recent "as of" a date, into
+ranked `Hit`s."""
 
 from __future__ import annotations
 
@@ -9,14 +11,19 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from index import IndexReader
+from index import Candidates, IndexReader
 from qa.errors import QAConfigError
+from qa.evidence import ChunkEvidence, QueryTerms
+from qa.fusion import Fused, FusionParams, fuse, load_fusion
+from qa.recency import Period, RecencyParams, load_recency, recency_prior
 from qa.types import Hit
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["MAX_TOP_K", "Mode", "RetrievalConfig", "Retrieved", "retrieve", "retrieve_ranked"]
+
 Mode = Literal["hybrid", "dense", "lexical"]
-Fusion = Literal["rrf", "score"]
+MAX_TOP_K = 50
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -25,28 +32,39 @@ class RetrievalConfig:
 
     Attributes:
         mode: "hybrid" (default), or one retriever alone ("dense", "lexical"), for comparisons.
-        fusion: "rrf" (reciprocal rank fusion) or "score" (min-max normalised score sum).
-        candidates: how many chunks each retriever contributes before fusion.
-        rrf_k: the RRF constant; larger flattens the contribution of top ranks.
-        dense_weight / lexical_weight: weights of the two lists in the fused score.
+        candidates: how many chunks each retriever contributes before fusion (the union is
+            fused; a chunk only one retriever finds is scored exactly by the other, so it
+            can still win).
+        fusion: the fusion parameters; None loads the shipped ones (`qa/models`).
+        recency: how strongly questions asked "as of" a date prefer recent articles; None
+            loads the shipped parameters (`qa/models`).
     """
 
     mode: Mode = "hybrid"
-    fusion: Fusion = "rrf"
     candidates: int = 100
-    rrf_k: int = 60
-    dense_weight: float = 1.0
-    lexical_weight: float = 1.0
+    fusion: FusionParams | None = None
+    recency: RecencyParams | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in ("hybrid", "dense", "lexical"):
             raise QAConfigError(f"mode must be hybrid, dense or lexical, not {self.mode!r}")
-        if self.fusion not in ("rrf", "score"):
-            raise QAConfigError(f"fusion must be 'rrf' or 'score', not {self.fusion!r}")
         if self.candidates < 1:
             raise QAConfigError(f"candidates must be >= 1, not {self.candidates!r}")
-        if self.rrf_k < 0 or self.dense_weight < 0 or self.lexical_weight < 0:
-            raise QAConfigError("rrf_k and the fusion weights must not be negative")
+
+    def fusion_params(self) -> FusionParams:
+        return self.fusion or load_fusion()
+
+    def recency_params(self) -> RecencyParams:
+        return self.recency or load_recency()
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """Ranked hits plus what the second stage learned about their sentences (by row)."""
+
+    hits: list[Hit]
+    evidence: dict[int, ChunkEvidence]
+    terms: QueryTerms | None
 
 
 def retrieve(
@@ -57,7 +75,23 @@ def retrieve(
     top_k: int,
     config: RetrievalConfig | None = None,
     rows: NDArray[np.int64] | None = None,
+    period: Period | None = None,
 ) -> list[Hit]:
+    """Rank chunks for `query`, best first, at most `top_k` of them (see `retrieve_ranked`)."""
+    return retrieve_ranked(reader, query, query_vector, top_k=top_k, config=config, rows=rows,
+                           period=period).hits
+
+
+def retrieve_ranked(
+    reader: IndexReader,
+    query: str,
+    query_vector: NDArray[np.float32] | None,
+    *,
+    top_k: int,
+    config: RetrievalConfig | None = None,
+    rows: NDArray[np.int64] | None = None,
+    period: Period | None = None,
+) -> Retrieved:
     """Rank chunks for `query`, best first, at most `top_k` of them.
 
     Overlapping chunks of one article are deduplicated: a chunk sharing a sentence with a
@@ -69,92 +103,73 @@ def retrieve(
         query: the retrieval query (already rewritten for follow-ups).
         query_vector: the query's embedding, shape (dim,); unused in lexical mode.
         top_k: how many hits to return.
-        config: retrieval settings; defaults to hybrid RRF.
+        config: retrieval settings; defaults to hybrid with the shipped fusion.
         rows: restrict to these chunk rows (date or source filters); None for all.
+        period: prefer articles published in or just before this period (`qa.recency`).
     """
     config = config or RetrievalConfig()
     if rows is not None and len(rows) == 0:
-        return []
+        return Retrieved([], {}, None)
     depth = max(config.candidates, top_k)
-    dense: list[tuple[int, float]] = []
-    lexical: list[tuple[int, float]] = []
-    if config.mode in ("hybrid", "dense") and query_vector is not None:
-        dense = reader.dense_search(query_vector, depth, rows=rows)
-    if config.mode in ("hybrid", "lexical"):
-        lexical = reader.lexical_search(query, depth, rows=rows)
-    fused = fuse(dense, lexical, config)
-    return _dedupe(reader, fused, top_k)
+    vector = query_vector if config.mode != "lexical" else None
+    cands = reader.candidates(query, vector, depth, rows=rows)
+    prior = None
+    if period is not None and len(cands):
+        prior = recency_prior(reader.published_days(cands.rows), period, config.recency_params(),
+                              undated=reader.UNDATED)
+    if config.mode == "hybrid" and vector is not None:
+        terms = QueryTerms.build(reader, query)
+        fused = fuse(reader, query, vector, cands, config.fusion_params(), terms=terms,
+                     prior=prior)
+        return Retrieved(_dedupe(reader, fused, top_k), fused.evidence, terms)
+    return Retrieved(_dedupe(reader, _single(cands, config.mode, prior), top_k), {}, None)
 
 
-def fuse(
-    dense: list[tuple[int, float]],
-    lexical: list[tuple[int, float]],
-    config: RetrievalConfig,
-) -> list[tuple[int, float, dict[str, float | int | None]]]:
-    """Fuse two ranked (row, score) lists into one, best first, with the parts kept."""
-    parts: dict[int, dict[str, float | int | None]] = {}
-    for name, results in (("dense", dense), ("lexical", lexical)):
-        for rank, (row, score) in enumerate(results, start=1):
-            entry = parts.setdefault(row, {"dense_score": None, "lexical_score": None,
-                                           "dense_rank": None, "lexical_rank": None})
-            entry[f"{name}_score"] = float(score)
-            entry[f"{name}_rank"] = rank
-    if config.fusion == "rrf":
-        scores = {row: _rrf(p, config) for row, p in parts.items()}
+def _single(cands: Candidates, mode: str, prior: NDArray[np.float32] | None) -> Fused:
+    """One retriever's own order (its top k only), for comparisons; the prior, when given,
+    is added to its min-max normalised score."""
+    if mode == "dense":
+        keep, raw = cands.dense_rank != Candidates.NO_RANK, cands.dense
     else:
-        scores = _score_fusion(parts, dense, lexical, config)
-    ordered = sorted(parts, key=lambda row: (-scores[row], row))
-    return [(row, scores[row], parts[row]) for row in ordered]
+        keep, raw = (cands.lexical_rank != Candidates.NO_RANK) & (cands.lexical > 0), cands.lexical
+    idx = np.flatnonzero(keep)
+    scores = raw[idx].astype(np.float32)
+    if prior is not None and len(idx):
+        span = float(scores.max() - scores.min()) or 1.0
+        scores = (scores - scores.min()) / span + prior[idx]
+    order = idx[np.argsort(-scores, kind="stable")]
+    ordered = scores[np.argsort(-scores, kind="stable")]
+    return Fused(cands.rows[order], ordered, cands.dense[order], cands.lexical[order],
+                 cands.dense_rank[order], cands.lexical_rank[order], {})
 
 
-def _rrf(part: dict[str, float | int | None], config: RetrievalConfig) -> float:
-    total = 0.0
-    if part["dense_rank"] is not None:
-        total += config.dense_weight / (config.rrf_k + int(part["dense_rank"]))
-    if part["lexical_rank"] is not None:
-        total += config.lexical_weight / (config.rrf_k + int(part["lexical_rank"]))
-    return total
-
-
-def _score_fusion(
-    parts: dict[int, dict[str, float | int | None]],
-    dense: list[tuple[int, float]],
-    lexical: list[tuple[int, float]],
-    config: RetrievalConfig,
-) -> dict[int, float]:
-    def bounds(results: list[tuple[int, float]]) -> tuple[float, float]:
-        values = [s for _, s in results] or [0.0]
-        return min(values), max(values)
-
-    (d_lo, d_hi), (l_lo, l_hi) = bounds(dense), bounds(lexical)
-    scores = {}
-    for row, p in parts.items():
-        d = p["dense_score"]
-        lx = p["lexical_score"]
-        d_norm = (float(d) - d_lo) / (d_hi - d_lo) if d is not None and d_hi > d_lo else 0.0
-        l_norm = (float(lx) - l_lo) / (l_hi - l_lo) if lx is not None and l_hi > l_lo else 0.0
-        scores[row] = config.dense_weight * d_norm + config.lexical_weight * l_norm
-    return scores
-
-
-def _dedupe(
-    reader: IndexReader,
-    fused: list[tuple[int, float, dict[str, float | int | None]]],
-    top_k: int,
-) -> list[Hit]:
+def _dedupe(reader: IndexReader, fused: Fused, top_k: int) -> list[Hit]:
     hits: list[Hit] = []
     seen: dict[str, set[tuple[int, int]]] = {}
+    step = max(top_k * 2, 8)
     # Read chunks in small batches: most queries are settled by the first few.
-    for offset in range(0, len(fused), max(top_k * 2, 8)):
-        batch = fused[offset: offset + max(top_k * 2, 8)]
-        chunks = reader.chunks([row for row, _, _ in batch])
-        for (row, score, part), chunk in zip(batch, chunks, strict=True):
+    for offset in range(0, len(fused.rows), step):
+        batch = range(offset, min(offset + step, len(fused.rows)))
+        chunks = reader.chunks([int(fused.rows[i]) for i in batch])
+        for i, chunk in zip(batch, chunks, strict=True):
             spans = set(chunk.sentences)
             taken = seen.setdefault(chunk.article_id, set())
             if spans & taken:
                 continue
             taken |= spans
-            hits.append(Hit(chunk=chunk, score=score, row=row, **part))  # type: ignore[arg-type]
+            hits.append(_hit(fused, i, chunk))
             if len(hits) >= top_k:
                 return hits
     return hits
+
+
+def _hit(fused: Fused, i: int, chunk) -> Hit:  # type: ignore[no-untyped-def]
+    dense_rank, lexical_rank = int(fused.dense_rank[i]), int(fused.lexical_rank[i])
+    dense = float(fused.dense[i])
+    return Hit(
+        chunk=chunk, score=float(fused.scores[i]), row=int(fused.rows[i]),
+        dense_score=dense if np.isfinite(dense) else None,
+        lexical_score=float(fused.lexical[i]),
+        dense_rank=None if dense_rank == Candidates.NO_RANK else dense_rank,
+        lexical_rank=None if lexical_rank == Candidates.NO_RANK else lexical_rank,
+    )

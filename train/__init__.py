@@ -1,0 +1,1 @@
+"""Training and choosing scripts for the learned parts (not shipped with the package)."""
