@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	# torch first and pinned: the CPU build; an unpinned torch pulls a multi-GB CUDA build.
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e ".[dev,milvus,milvus-server,fast]"
+	$(PY) -m pip install --quiet -e ".[dev,milvus,milvus-server,fast,train]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -8,9 +8,8 @@
 from qa.answer import AnswerConfig
 from qa.api import Assistant
 from qa.errors import QAConfigError, QAError, QuestionError
-from qa.rank import RankConfig
 from qa.retrieve import RetrievalConfig
-from qa.types import Answer, Citation, DateNote, Hit
+from qa.types import Answer, Citation, DateNote, Hit, ShortAnswer
 
 __all__ = [
     "Answer",
@@ -22,6 +21,6 @@ __all__ = [
     "QAConfigError",
     "QAError",
     "QuestionError",
-    "RankConfig",
     "RetrievalConfig",
+    "ShortAnswer",
 ]

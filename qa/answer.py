@@ -1,30 +1,27 @@
 """Compose an `Answer` from ranked passages: the best sentence quoted verbatim, cited, dated.
 
 Nothing is generated: the answer text is a sentence (or two adjacent ones) copied from an
-article, plus `[n]` markers and resolved-date labels; when the evidence is weak the answer says
-that the indexed articles don't answer the question and lists the closest passages as related.
+article, plus `[n]` markers and resolved-date labels. The sentence is chosen by the learned
+selector (`qa.selector`), the phrase that answers inside it by the short-answer model
+(`qa.short`); when the evidence is weak (`qa.selector.abstain_score`) the answer says that
+the indexed articles don't answer the question and lists the closest passages as related.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
 from corpus import Article
 from index import IndexReader
-from index.lexical import tokenize
 from qa.dates import annotate, resolve_dates
-from qa.rank import (
-    RankConfig,
-    ScoredSentence,
-    lexical_coverage,
-    score_sentences,
-    term_weights,
-)
-from qa.types import Answer, Citation, Hit
+from qa.evidence import ChunkEvidence, QueryTerms
+from qa.selector import Scored, Selector, abstain_score, load_selector, score_sentences
+from qa.short import ShortModel, find_short, load_short
+from qa.types import Answer, Citation, Hit, ShortAnswer
 
 NO_ANSWER = "The indexed articles don't answer this question."
 NO_ARTICLES = "No indexed article matches this question."
@@ -41,22 +38,23 @@ class AnswerConfig:
     """Answer composition settings.
 
     Attributes:
-        rank: sentence-scoring weights.
-        min_confidence: abstain when no sentence of the top passages reaches this confidence
-            (mean of its dense similarity and its lexical coverage of the question). Calibrated on
-            dev questions and on questions asked of an index that cannot answer them.
+        passages: how many top passages have their sentences scored.
+        pair_ratio: quote the adjacent sentence too (same paragraph) when the selector
+            gives it at least this share of the best sentence's probability: the answer is
+            then likely to span or straddle the two; None: the selector's (chosen on dev
+            questions).
         agree_similarity: another article's best sentence at least this similar (cosine) to
             the quote counts as agreeing and gets its own marker on the quote.
-        pair_gain: add the adjacent sentence when it raises the question-term coverage of the
-            quote by at least this much.
         related: how many passages an abstention lists as related.
+        selector / short: the models; None loads the shipped ones (`qa/models`).
     """
 
-    rank: RankConfig = field(default_factory=RankConfig)
-    min_confidence: float = 0.34
+    passages: int = 8
+    pair_ratio: float | None = None
     agree_similarity: float = 0.9
-    pair_gain: float = 0.25
     related: int = 3
+    selector: Selector | None = None
+    short: ShortModel | None = None
 
 
 def compose_answer(
@@ -68,6 +66,8 @@ def compose_answer(
     *,
     top_k: int,
     config: AnswerConfig | None = None,
+    evidence: dict[int, ChunkEvidence] | None = None,
+    terms: QueryTerms | None = None,
 ) -> Answer:
     """Turn ranked hits into an `Answer` (see `qa.types.Answer` for the shape)."""
     config = config or AnswerConfig()
@@ -80,43 +80,54 @@ def compose_answer(
         byline = _byline_answer(question, query, hits, articles)
         if byline is not None:
             return byline
-    vectors = reader.sentence_vectors([h.row for h in hits[: config.rank.passages]])
-    scored = score_sentences(reader, question, query, query_vector, hits, vectors, config.rank)
-    best = scored[0]
-    # Relevance of the evidence as a whole, not of the chosen sentence only: a question whose
-    # answer sits next to the sentence that matches it ("after visiting the temple") is
-    # still answered.
-    confidence = max((s.dense + s.lexical) / 2 for s in scored)
-    if confidence < config.min_confidence:
+    selector = config.selector or load_selector()
+    top = hits[: config.passages]
+    scored, x = score_sentences(reader, question, query, query_vector, top, selector=selector,
+                                evidence=evidence, terms=terms)
+    confidence = abstain_score(selector, scored, x, top)
+    if confidence < selector.threshold:
         return _abstain(question, query, hits, scored, articles, confidence, config)
-    start, end = _extend_with_neighbour(best, hits, scored, query, reader, config)
+    best = scored[0]
+    ratio = config.pair_ratio if config.pair_ratio is not None else selector.pair_ratio
+    start, end = _with_neighbour(best, top, scored, ratio)
     quote_hit = hits[best.hit]
     citations = [_cite(1, quote_hit, start, end, articles, best.score)]
     cited = {best.hit}
-    for other in _agreeing(best, hits, scored, vectors, config):
-        h = hits[other.hit]
-        citations.append(
-            _cite(len(citations) + 1, h, other.start, other.end, articles, other.score)
-        )
+    for other in _agreeing(best, top, scored, reader, config):
+        citations.append(_cite(len(citations) + 1, hits[other.hit], other.start, other.end,
+                               articles, other.score))
         cited.add(other.hit)
     markers = "".join(f"[{c.n}]" for c in citations)
     for i, hit in enumerate(hits[:top_k]):
         if i in cited or len(citations) >= top_k:
             continue
-        s = _best_in_hit(scored, i)
+        s = next((s for s in scored if s.hit == i), None)
         if s is not None:
             citations.append(_cite(len(citations) + 1, hit, s.start, s.end, articles, s.score))
     first = citations[0]
-    text = f"{annotate(first.quote, list(first.dates))} {markers}"
+    short = _short(config, question, articles.get(quote_hit.chunk.article_id), best)
     return Answer(
         question=question,
-        text=text,
+        text=f"{annotate(first.quote, list(first.dates))} {markers}",
         abstained=False,
         citations=tuple(citations),
         hits=tuple(hits[:top_k]),
         query=query,
         confidence=round(confidence, 4),
+        short=short,
     )
+
+
+def _short(
+    config: AnswerConfig, question: str, article: Article, best: Scored
+) -> ShortAnswer | None:
+    model = config.short or load_short()
+    found = find_short(model, question, article.text[best.start: best.end], best.start)
+    if found is None:
+        return None
+    start, end, score = found
+    return ShortAnswer(text=article.text[start:end], start=start, end=end,
+                       score=round(score, 4))
 
 
 class _ArticleCache:
@@ -164,45 +175,25 @@ def _cite(
         score=round(float(score), 4),
         dates=tuple(dates),
         field=field_name,
+        url=article.url,
     )
 
 
-def _best_in_hit(scored: list[ScoredSentence], hit: int) -> ScoredSentence | None:
-    return next((s for s in scored if s.hit == hit), None)
-
-
-def _extend_with_neighbour(
-    best: ScoredSentence,
-    hits: list[Hit],
-    scored: list[ScoredSentence],
-    query: str,
-    reader: IndexReader,
-    config: AnswerConfig,
+def _with_neighbour(
+    best: Scored, hits: list[Hit], scored: list[Scored], pair_ratio: float
 ) -> tuple[int, int]:
-    """The quote's span: the best sentence, or it and an adjacent one when that one adds the
-    question terms the best sentence lacks (e.g. a follow-up sentence starting "It ...")."""
+    """The quote's span: the best sentence, joined with an adjacent sentence of the same
+    paragraph when the selector rates that one nearly as likely to hold the answer."""
     chunk = hits[best.hit].chunk
-    tokens = tokenize(query)
-    idf = term_weights(query, tokens, reader)
-
-    def coverage(start: int, end: int) -> float:
-        return lexical_coverage(
-            tokens, set(tokenize(chunk.text[start - chunk.start : end - chunk.start])), idf
-        )
-
-    alone = coverage(best.start, best.end)
     options = []
-    for j in (best.index - 1, best.index + 1):
-        if 0 <= j < len(chunk.sentences):
-            s, e = chunk.sentences[j]
-            lo, hi = min(s, best.start), max(e, best.end)
-            # Never join across a paragraph break: the quote must read as one passage.
-            if "\n" in chunk.text[lo - chunk.start : hi - chunk.start]:
-                continue
-            gain = coverage(lo, hi) - alone
-            neighbour = next((x for x in scored if x.hit == best.hit and x.index == j), None)
-            if gain >= config.pair_gain and neighbour and neighbour.score >= 0.7 * best.score:
-                options.append((gain, lo, hi))
+    for s in scored:
+        if s.hit != best.hit or abs(s.index - best.index) != 1:
+            continue
+        lo, hi = min(s.start, best.start), max(s.end, best.end)
+        if "\n" in chunk.text[lo - chunk.start: hi - chunk.start]:
+            continue  # never across a paragraph break: the quote reads as one passage
+        if s.score >= pair_ratio * best.score:
+            options.append((s.score, lo, hi))
     if options:
         _, lo, hi = max(options)
         return lo, hi
@@ -210,13 +201,11 @@ def _extend_with_neighbour(
 
 
 def _agreeing(
-    best: ScoredSentence,
-    hits: list[Hit],
-    scored: list[ScoredSentence],
-    vectors: dict[int, NDArray[np.float32]],
+    best: Scored, hits: list[Hit], scored: list[Scored], reader: IndexReader,
     config: AnswerConfig,
-) -> list[ScoredSentence]:
+) -> list[Scored]:
     """Best sentences of other articles that say the same as the quote."""
+    vectors = reader.sentence_vectors([h.row for h in hits])
     best_vec = _sentence_vector(vectors, hits[best.hit], best.index)
     if best_vec is None:
         return []
@@ -246,14 +235,14 @@ def _abstain(
     question: str,
     query: str,
     hits: list[Hit],
-    scored: list[ScoredSentence],
+    scored: list[Scored],
     articles: _ArticleCache,
     confidence: float,
     config: AnswerConfig,
 ) -> Answer:
     citations = []
     for i, hit in enumerate(hits[: config.related]):
-        s = _best_in_hit(scored, i)
+        s = next((s for s in scored if s.hit == i), None)
         start, end = (s.start, s.end) if s else (hit.chunk.start, hit.chunk.end)
         citations.append(
             _cite(len(citations) + 1, hit, start, end, articles, s.score if s else hit.score)
@@ -286,4 +275,6 @@ def _byline_answer(
         hits=(hit,),
         query=query,
         confidence=1.0,
+        short=ShortAnswer(text=article.byline, start=0, end=len(article.byline), score=1.0,
+                          field="byline"),
     )

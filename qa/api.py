@@ -138,12 +138,13 @@ class Assistant:
         rows = reader.rows_matching(since=since_d, until=until_d, sources=sources,
                                     not_after=as_of_d)
         vector = self._embed(query) if self.retrieval.mode != "lexical" else None
-        depth = max(top_k, self.answering.rank.passages)
+        depth = max(top_k, self.answering.passages)
         period = question_period(question, as_of_d)
         retrieved = retrieve_ranked(reader, query, vector, top_k=depth, config=self.retrieval,
                                     rows=rows, period=period)
         answer = compose_answer(
-            reader, question, query, vector, retrieved.hits, top_k=top_k, config=self.answering
+            reader, question, query, vector, retrieved.hits, top_k=top_k,
+            config=self.answering, evidence=retrieved.evidence, terms=retrieved.terms,
         )
         if note:
             answer = _with_message(answer, note)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import sys
+from datetime import date
 from pathlib import Path
 
 import click
@@ -14,7 +16,8 @@ from qa.render import format_answer
 HISTORY_FILE = ".newsqa_history"
 
 
-def run_chat(index_dir: Path, *, top_k: int = 5, max_turns: int = 6) -> None:
+def run_chat(index_dir: Path, *, top_k: int = 5, max_turns: int = 6,
+             as_of: date | None = None) -> None:
     """Read questions from the terminal until EOF or 'quit'; keep the last turns as context."""
     assistant = Assistant.open(index_dir)
     _enable_readline()
@@ -35,11 +38,11 @@ def run_chat(index_dir: Path, *, top_k: int = 5, max_turns: int = 6) -> None:
         if not question:
             continue
         try:
-            answer = assistant.ask(question, top_k=top_k, history=turns[-max_turns:])
+            answer = assistant.ask(question, top_k=top_k, history=turns[-max_turns:], as_of=as_of)
         except QAError as e:
             click.echo(f"error: {e}", err=True)
             continue
-        click.echo(format_answer(answer))
+        click.echo(format_answer(answer, bold=sys.stdout.isatty()))
         click.echo("")
         turns.append((question, answer.text))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from datetime import date
 from importlib.metadata import entry_points
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -66,6 +67,31 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
     set_client_log_level(None if debug else quiet)
     logging.getLogger("milvus_lite").setLevel(logging.WARNING if debug else quiet)
     ctx.ensure_object(dict)["debug"] = debug
+
+
+class AsOfDate(click.ParamType):
+    """YYYY-MM-DD, "today" (the default: a news desk asks about now) or "none"."""
+
+    name = "YYYY-MM-DD|today|none"
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        if isinstance(value, date) or value is None:
+            return value
+        text = str(value).strip().lower()
+        if text in ("", "today"):
+            return date.today()
+        if text in ("none", "off"):
+            return None
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            self.fail(f"{value!r} is not a date like 2026-01-09, 'today' or 'none'", param, ctx)
+
+
+AS_OF_OPTION = click.option(
+    "--as-of", "as_of", type=AsOfDate(), default="today", show_default=True,
+    help="Answer as of this day: later articles are left out and what was recent then is "
+         "preferred ('none': no date preference).")
 
 
 def index_option(f):
@@ -227,25 +253,28 @@ def info(index_dir: Path | None, as_json: bool) -> None:
 @click.option("--top-k", default=5, show_default=True, type=click.IntRange(1, 50))
 @click.option("--since", default=None, help="Only articles published on or after (YYYY-MM-DD).")
 @click.option("--until", default=None, help="Only articles published on or before (YYYY-MM-DD).")
+@AS_OF_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the Answer as JSON.")
 def ask(question: str, index_dir: Path | None, top_k: int, since: str | None, until: str | None,
-        as_json: bool) -> None:
+        as_of: date | None, as_json: bool) -> None:
     """Answer one QUESTION from the indexed articles, with numbered sources.
 
-    Example: newsqa ask "When will Lee meet Meloni?" --top-k 3
+    Example: newsqa ask "When will Lee meet Meloni?" --top-k 3 --as-of 2026-01-10
     """
     from qa.api import Assistant
     from qa.render import format_answer
 
     assistant = Assistant.open(resolve_index(index_dir))
-    answer = assistant.ask(question, top_k=top_k, since=since, until=until)
-    click.echo(answer.to_json(indent=2) if as_json else format_answer(answer))
+    answer = assistant.ask(question, top_k=top_k, since=since, until=until, as_of=as_of)
+    bold = sys.stdout.isatty()
+    click.echo(answer.to_json(indent=2) if as_json else format_answer(answer, bold=bold))
 
 
 @cli.command()
 @index_option
 @click.option("--top-k", default=5, show_default=True, type=click.IntRange(1, 50))
-def chat(index_dir: Path | None, top_k: int) -> None:
+@AS_OF_OPTION
+def chat(index_dir: Path | None, top_k: int, as_of: date | None) -> None:
     """A conversation in the terminal; follow-up questions use what was said before.
 
     Type 'new' to forget the conversation, 'quit' (or Ctrl-D) to leave.
@@ -254,7 +283,7 @@ def chat(index_dir: Path | None, top_k: int) -> None:
     """
     from qa.chat import run_chat
 
-    run_chat(resolve_index(index_dir), top_k=top_k)
+    run_chat(resolve_index(index_dir), top_k=top_k, as_of=as_of)
 
 
 @cli.command(name="eval")
@@ -264,21 +293,24 @@ def chat(index_dir: Path | None, top_k: int) -> None:
               show_default=True, help="Retrieval mode(s) to measure.")
 @click.option("--model", default=None, help="Model for a BEIR index built by eval.")
 @click.option("--limit", type=int, default=None, help="Only the first N questions.")
+@click.option("--as-of-field", type=click.Choice(["date"]), default=None,
+              help="Ask each question as of its own date field (e.g. a quiz's date).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def evaluate(dataset: Path, index_dir: Path | None, mode: str, model: str | None,
-             limit: int | None, as_json: bool) -> None:
-    """Measure answer and retrieval quality on a dataset.
+             limit: int | None, as_of_field: str | None, as_json: bool) -> None:
+    """Measure answer and retrieval quality on a dataset, each retriever alone and fused.
 
     DATASET: a JSONL of {q, answers, unanswerable?}, a realtimeqa questions file, or a BEIR
-    folder (corpus.jsonl, queries*.jsonl, qrels*.tsv; its index is built or reused).
+    folder (corpus.jsonl, queries*.jsonl, qrels*.tsv; its index is built or reused; queries
+    with `answers` are also scored as answers).
 
-    Example: newsqa eval questions.dev.jsonl --index data/index
+    Example: newsqa eval ../shared/data/realtimeqa-2022/questions.dev.jsonl --as-of-field date
     """
     from qa.eval_run import run_eval
 
     report = run_eval(dataset, index_dir=index_dir or default_index_dir(), mode=mode,
                       model=model or default_model(), limit=limit,
-                      explicit_index=index_dir is not None)
+                      explicit_index=index_dir is not None, as_of_field=as_of_field)
     click.echo(json.dumps(report.to_dict(), indent=2) if as_json else report.format())
 
 

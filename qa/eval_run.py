@@ -1,4 +1,17 @@
-"""`newsqa eval`: run a dataset through the assistant and report answer and retrieval quality."""
+"""`newsqa eval`: run a dataset through the assistant and report answer and retrieval quality.
+
+Every question is asked through `Assistant.ask(question, top_k=50)`, once per retrieval mode
+(each retriever alone, and the fused hybrid), so the figures are what a user gets:
+
+- answers (questions with answer strings): `top1` the quote holds an answer, `top3` one of
+  the first three passages does, `abstain` answerable questions that abstained, and for
+  questions marked unanswerable `abstain_p`/`abstain_r`; `short_em`/`short_f1`, SQuAD's
+  official exact match and F1 of `Answer.short` (0 when there is none);
+- retrieval (questions with gold documents): document level, the distinct articles of
+  `hits` in order: nDCG@10, recall@1/5/10, MRR@10.
+
+With `as_of_field`, each question is asked as of its own date (e.g. a quiz's `date`).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +19,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +27,6 @@ from tqdm import tqdm
 
 from qa.api import Assistant
 from qa.evaluate import (
-    QAExample,
     abstention_scores,
     contains_answer,
     detect_eval_format,
@@ -22,13 +35,25 @@ from qa.evaluate import (
     mrr_at_k,
     ndcg_at_k,
     recall_at_k,
+    squad_em_f1,
 )
-from qa.retrieve import retrieve
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["MODES", "EvalQuestion", "EvalReport", "run_eval"]
+
 MODES = ("dense", "lexical", "hybrid")
-DOC_DEPTH = 100
+HITS = 50
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    id: str
+    question: str
+    answers: tuple[str, ...] = ()
+    relevance: dict[str, int] = field(default_factory=dict)
+    unanswerable: bool = False
+    date: date | None = None
 
 
 @dataclass
@@ -42,48 +67,34 @@ class EvalReport:
     rows: dict[str, dict[str, float]] = field(default_factory=dict)
     seconds: float = 0.0
     failures: list[dict[str, Any]] = field(default_factory=list)
+    as_of_field: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "dataset": self.dataset,
-            "kind": self.kind,
-            "index": self.index_dir,
-            "questions": self.questions,
-            "seconds": round(self.seconds, 1),
-            "metrics": self.rows,
-            "failures": self.failures,
+            "dataset": self.dataset, "kind": self.kind, "index": self.index_dir,
+            "questions": self.questions, "as_of_field": self.as_of_field,
+            "seconds": round(self.seconds, 1), "metrics": self.rows, "failures": self.failures,
         }
 
     def format(self) -> str:
         metrics = sorted({m for row in self.rows.values() for m in row}, key=_metric_order)
+        dated = f", asked as of each question's '{self.as_of_field}'" if self.as_of_field else ""
         lines = [
-            f"{self.dataset} ({self.kind}, {self.questions} questions, index {self.index_dir})",
-            "mode     " + "".join(f"{m:>12}" for m in metrics),
+            f"{self.dataset} ({self.kind}, {self.questions} questions, index "
+            f"{self.index_dir}{dated})",
+            "mode     " + "".join(f"{m:>10}" for m in metrics),
         ]
         for mode, row in self.rows.items():
-            lines.append(
-                f"{mode:<9}"
-                + "".join(f"{row[m]:>12.4f}" if m in row else f"{'-':>12}" for m in metrics)
-            )
+            lines.append(f"{mode:<9}" + "".join(
+                f"{row[m]:>10.4f}" if m in row else f"{'-':>10}" for m in metrics))
         for failure in self.failures[:20]:
             lines.append(f"  missed {failure['id']}: {failure['question']!r} -> {failure['got']!r}")
         lines.append(f"({self.seconds:.1f} s)")
         return "\n".join(lines)
 
 
-_ORDER = [
-    "top1",
-    "top3",
-    "abstain_p",
-    "abstain_r",
-    "ndcg@10",
-    "r@1",
-    "r@5",
-    "r@10",
-    "r@100",
-    "mrr@10",
-    "mrr",
-]
+_ORDER = ["top1", "top3", "short_em", "short_f1", "abstain", "abstain_p", "abstain_r",
+          "ndcg@10", "r@1", "r@5", "r@10", "mrr@10"]
 
 
 def _metric_order(name: str) -> int:
@@ -98,6 +109,7 @@ def run_eval(
     model: str,
     limit: int | None = None,
     explicit_index: bool = False,
+    as_of_field: str | None = None,
 ) -> EvalReport:
     """Evaluate `dataset` (format detected) against `index_dir`, building it when the dataset
     brings its own corpus (BEIR, realtimeqa) and no index was named."""
@@ -105,128 +117,91 @@ def run_eval(
     kind = detect_eval_format(dataset)
     modes = MODES if mode == "all" else (mode,)
     if kind == "beir":
-        report = _run_beir(dataset, index_dir, modes, model, limit, explicit_index)
+        data = load_beir(dataset)
+        if explicit_index:
+            _build(data.corpus_path, index_dir, model)
+        else:
+            index_dir = _ensure_index(data.corpus_path, index_dir, dataset, model)
+        questions = [
+            EvalQuestion(q, data.queries[q], data.answers.get(q, ()), data.qrels[q],
+                         date=data.dates.get(q))
+            for q in data.queries if q in data.qrels]
     else:
         if kind == "realtimeqa" and not explicit_index:
             folder = dataset if dataset.is_dir() else dataset.parent
             index_dir = _ensure_index(folder / "articles.jsonl", index_dir, folder, model)
-        report = _run_qa(dataset, kind, index_dir, modes, limit)
+        questions = [
+            EvalQuestion(ex.id, ex.question, ex.answers, dict.fromkeys(ex.gold_docs, 1),
+                         ex.unanswerable, ex.date)
+            for ex in load_qa_dataset(dataset)]
+    if as_of_field not in (None, "date"):
+        raise ValueError(f"--as-of-field must be 'date' (the questions' date field), not "
+                         f"{as_of_field!r}")
+    questions = questions[:limit]
+    report = EvalReport(str(dataset), kind, str(index_dir), len(questions),
+                        as_of_field=as_of_field)
+    base = Assistant.open(index_dir)
+    for m in modes:
+        assistant = Assistant(index_dir, embedder=base.embedder,
+                              retrieval=replace(base.retrieval, mode=m))  # type: ignore[arg-type]
+        report.rows[m], failures = _row(assistant, questions, dated=as_of_field is not None,
+                                        label=m)
+        if m == (modes[-1] if "hybrid" not in modes else "hybrid"):
+            report.failures = failures
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _ensure_index(corpus_file: Path, index_dir: Path, dataset: Path, model: str) -> Path:
+def _build(corpus: Path, index_dir: Path, model: str) -> None:
     from index import build_index, load_embedder
 
+    build_index(index_dir, [corpus], embedder=load_embedder(model), show_progress=True)
+
+
+def _ensure_index(corpus_file: Path, index_dir: Path, dataset: Path, model: str) -> Path:
     name = re.sub(r"[^\w.-]+", "-", f"{dataset.resolve().name}-{model}")
     target = index_dir.parent / "eval" / name
     logger.info("syncing the evaluation index %s from %s", target, corpus_file)
-    build_index(target, [corpus_file], embedder=load_embedder(model), show_progress=True)
+    _build(corpus_file, target, model)
     return target
 
 
-def _assistants(index_dir: Path, modes: tuple[str, ...]) -> dict[str, Assistant]:
-    base = Assistant.open(index_dir)
-    out = {}
-    for m in modes:
-        out[m] = Assistant(
-            index_dir, embedder=base.embedder, retrieval=replace(base.retrieval, mode=m)
-        )  # type: ignore[arg-type]
-    return out
-
-
-def _run_qa(
-    dataset: Path, kind: str, index_dir: Path, modes: tuple[str, ...], limit: int | None
-) -> EvalReport:
-    examples = load_qa_dataset(dataset)[:limit]
-    report = EvalReport(str(dataset), kind, str(index_dir), len(examples))
-    for m, assistant in _assistants(index_dir, modes).items():
-        report.rows[m], failures = _qa_row(assistant, examples)
-        if m == (modes[-1] if "hybrid" not in modes else "hybrid"):
-            report.failures = failures
-    return report
-
-
-def _qa_row(assistant: Assistant, examples: list[QAExample]) -> tuple[dict[str, float], list]:
-    top1 = top3 = answerable = 0
-    abstain_pairs = []
-    ranks: list[list[str]] = []
-    golds: list[dict[str, int]] = []
+def _row(assistant: Assistant, questions: list[EvalQuestion], *, dated: bool,
+         label: str) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    top1 = top3 = answerable = abstained = 0
+    em = f1 = 0.0
+    pairs: list[tuple[bool, bool]] = []
+    rankings: list[tuple[list[str], dict[str, int]]] = []
     failures = []
-    for ex in tqdm(examples, desc="questions", leave=False, disable=None):
-        answer = assistant.ask(ex.question, top_k=3)
-        abstain_pairs.append((answer.abstained, ex.unanswerable))
-        if ex.gold_docs:
-            ranks.append(_doc_ranking(assistant, ex.question))
-            golds.append(dict.fromkeys(ex.gold_docs, 1))
-        if ex.unanswerable:
+    for q in tqdm(questions, desc=f"{label} questions", leave=False, disable=None):
+        answer = assistant.ask(q.question, top_k=HITS, as_of=q.date if dated else None)
+        pairs.append((answer.abstained, q.unanswerable))
+        if q.relevance:
+            docs = list(dict.fromkeys(h.chunk.article_id for h in answer.hits))
+            rankings.append((docs, q.relevance))
+        if q.unanswerable or not q.answers:
             continue
         answerable += 1
+        abstained += answer.abstained
         quote = answer.citations[0].quote if answer.citations and not answer.abstained else ""
-        hit1 = contains_answer(quote, ex.answers)
+        hit1 = contains_answer(quote, q.answers)
         top1 += hit1
-        top3 += any(contains_answer(h.chunk.text, ex.answers) for h in answer.hits[:3])
+        top3 += any(contains_answer(h.chunk.text, q.answers) for h in answer.hits[:3])
+        short = answer.short.text if answer.short and not answer.abstained else None
+        e, f = squad_em_f1(short, q.answers)
+        em, f1 = em + e, f1 + f
         if not hit1:
-            failures.append({"id": ex.id, "question": ex.question, "got": answer.text[:160]})
+            failures.append({"id": q.id, "question": q.question, "got": answer.text[:160]})
     row: dict[str, float] = {}
     if answerable:
-        row["top1"], row["top3"] = top1 / answerable, top3 / answerable
-    if any(should for _, should in abstain_pairs):
-        row["abstain_p"], row["abstain_r"] = abstention_scores(abstain_pairs)
-    if ranks:
-        row.update(_retrieval_metrics(ranks, golds, ks=(1, 5, 10)))
+        row.update(top1=top1 / answerable, top3=top3 / answerable, short_em=em / answerable,
+                   short_f1=f1 / answerable, abstain=abstained / answerable)
+    if any(should for _, should in pairs):
+        row["abstain_p"], row["abstain_r"] = abstention_scores(pairs)
+    if rankings:
+        n = len(rankings)
+        row["ndcg@10"] = sum(ndcg_at_k(r, g, 10) for r, g in rankings) / n
+        for k in (1, 5, 10):
+            row[f"r@{k}"] = sum(recall_at_k(r, g, k) for r, g in rankings) / n
+        row["mrr@10"] = sum(mrr_at_k(r, g, 10) for r, g in rankings) / n
     return row, failures
-
-
-def _doc_ranking(assistant: Assistant, query: str, depth: int = DOC_DEPTH) -> list[str]:
-    reader = assistant._current_reader()
-    vector = assistant._embed(query) if assistant.retrieval.mode != "lexical" else None
-    config = replace(assistant.retrieval, candidates=max(assistant.retrieval.candidates, depth * 3))
-    hits = retrieve(reader, query, vector, top_k=depth * 3, config=config)
-    ranking: list[str] = []
-    for hit in hits:
-        if hit.chunk.article_id not in ranking:
-            ranking.append(hit.chunk.article_id)
-        if len(ranking) >= depth:
-            break
-    return ranking
-
-
-def _retrieval_metrics(
-    ranks: list[list[str]], golds: list[dict[str, int]], ks: tuple[int, ...]
-) -> dict[str, float]:
-    n = len(ranks)
-    row = {"ndcg@10": sum(ndcg_at_k(r, g, 10) for r, g in zip(ranks, golds, strict=True)) / n}
-    for k in ks:
-        row[f"r@{k}"] = sum(recall_at_k(r, g, k) for r, g in zip(ranks, golds, strict=True)) / n
-    row["mrr@10"] = sum(mrr_at_k(r, g, 10) for r, g in zip(ranks, golds, strict=True)) / n
-    return row
-
-
-def _run_beir(
-    folder: Path,
-    index_dir: Path,
-    modes: tuple[str, ...],
-    model: str,
-    limit: int | None,
-    explicit_index: bool,
-) -> EvalReport:
-    data = load_beir(folder)
-    if explicit_index:
-        from index import build_index, load_embedder
-
-        build_index(
-            index_dir, [data.corpus_path], embedder=load_embedder(model), show_progress=True
-        )
-    else:
-        index_dir = _ensure_index(data.corpus_path, index_dir, folder, model)
-    qids = [q for q in data.queries if q in data.qrels][:limit]
-    report = EvalReport(str(folder), "beir", str(index_dir), len(qids))
-    for m, assistant in _assistants(index_dir, modes).items():
-        ranks = [
-            _doc_ranking(assistant, data.queries[q])
-            for q in tqdm(qids, desc=f"{m} queries", leave=False, disable=None)
-        ]
-        golds = [data.qrels[q] for q in qids]
-        report.rows[m] = _retrieval_metrics(ranks, golds, ks=(1, 5, 10, 100))
-    return report

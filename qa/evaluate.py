@@ -23,9 +23,11 @@ import json
 import logging
 import math
 import re
+import string
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -44,6 +46,7 @@ __all__ = [
     "mrr_at_k",
     "ndcg_at_k",
     "recall_at_k",
+    "squad_em_f1",
     "summarize_retrieval",
 ]
 
@@ -79,6 +82,8 @@ class BeirDataset:
     queries: dict[str, str]
     qrels: dict[str, dict[str, int]]
     split: str = "test"
+    answers: dict[str, tuple[str, ...]] = field(default_factory=dict)  # when queries carry them
+    dates: dict[str, dt.date] = field(default_factory=dict)  # the queries' `date`, when given
 
 
 def detect_eval_format(path: str | Path) -> EvalFormat:
@@ -136,6 +141,8 @@ def load_beir(folder: str | Path, *, split: str | None = None) -> BeirDataset:
         raise EvalDataError(f"no corpus.jsonl in {folder}; expected a BEIR folder")
     qrels_files = {p.stem: p for p in sorted((folder / "qrels").glob("*.tsv"))}
     qrels_files.update({p.name.split(".")[1]: p for p in sorted(folder.glob("qrels.*.tsv"))})
+    if not qrels_files and (folder / "qrels.tsv").is_file():
+        qrels_files["all"] = folder / "qrels.tsv"
     if not qrels_files:
         raise EvalDataError(f"no qrels in {folder}; expected qrels/test.tsv or qrels.test.tsv")
     if split is None:
@@ -149,12 +156,17 @@ def load_beir(folder: str | Path, *, split: str | None = None) -> BeirDataset:
         queries_file = folder / "queries.jsonl"
     if not queries_file.is_file():
         raise EvalDataError(f"no queries.{split}.jsonl or queries.jsonl in {folder}")
-    queries = {str(obj["_id"]): str(obj["text"]) for _, obj in _read_jsonl(queries_file)
-               if str(obj.get("_id")) in qrels}
+    records = [(line, obj) for line, obj in _read_jsonl(queries_file)
+               if str(obj.get("_id")) in qrels]
+    queries = {str(obj["_id"]): str(obj["text"]) for _, obj in records}
+    answers = {str(obj["_id"]): tuple(str(a) for a in obj["answers"]) for _, obj in records
+               if isinstance(obj.get("answers"), list) and obj["answers"]}
+    dates = {str(obj["_id"]): day for line, obj in records
+             if (day := _parse_date(obj.get("date"), f"{queries_file}:{line}")) is not None}
     missing = len(qrels) - len(queries)
     if missing:
         logger.warning("%d queries with qrels are missing from %s", missing, queries_file)
-    return BeirDataset(corpus, queries, {q: qrels[q] for q in queries}, split)
+    return BeirDataset(corpus, queries, {q: qrels[q] for q in queries}, split, answers, dates)
 
 
 # -- metrics ----------------------------------------------------------------------------------
@@ -193,6 +205,30 @@ def contains_answer(text: str, answers: Iterable[str]) -> bool:
         if needle and re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", haystack):
             return True
     return False
+
+
+def squad_em_f1(prediction: str | None, answers: Iterable[str]) -> tuple[float, float]:
+    """SQuAD v1.1's official exact match and F1 of `prediction` against the best answer
+    (lower case, punctuation and articles removed, whitespace collapsed); (0, 0) for None."""
+    answers = list(answers)
+    if not prediction or not answers:
+        return 0.0, 0.0
+    guess = _squad_normal(prediction)
+    em = max(float(guess == _squad_normal(a)) for a in answers)
+    return em, max(_token_f1(guess.split(), _squad_normal(a).split()) for a in answers)
+
+
+def _squad_normal(text: str) -> str:
+    text = "".join(ch for ch in text.lower() if ch not in _PUNCTUATION)
+    return " ".join(re.sub(r"\b(a|an|the)\b", " ", text).split())
+
+
+def _token_f1(guess: list[str], truth: list[str]) -> float:
+    common = sum((Counter(guess) & Counter(truth)).values())
+    if not common:
+        return 0.0
+    precision, recall = common / len(guess), common / len(truth)
+    return 2 * precision * recall / (precision + recall)
 
 
 def abstention_scores(pairs: Iterable[tuple[bool, bool]]) -> tuple[float, float]:
@@ -246,6 +282,7 @@ def summarize_retrieval(rankings: Mapping[str, Sequence[str]],
 # -- helpers ----------------------------------------------------------------------------------
 
 _QUOTES = "\"'`«»‹›"
+_PUNCTUATION = frozenset(string.punctuation)
 _TRANSLATE = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "″": '"', "‘": "'",
                             "’": "'", "‚": "'", "‛": "'", "′": "'", "‐": "-", "‑": "-",
                             "‒": "-", "–": "-", "—": "-", "―": "-", "−": "-"})

@@ -21,9 +21,14 @@ def citation_heading(citation: Citation) -> str:
     return " — ".join(parts)
 
 
-def format_answer(answer: Answer, *, width: int = 100) -> str:
-    """The answer, then its numbered sources with their quotes."""
-    lines = [textwrap.fill(answer.text, width=width)]
+def format_answer(answer: Answer, *, width: int = 100, bold: bool = False) -> str:
+    """The short answer (when one stands out; ANSI bold with `bold`), the quote, then the
+    numbered sources with their quotes."""
+    lines = []
+    if answer.short is not None and not answer.abstained:
+        short = f"\033[1m{answer.short.text}\033[0m" if bold else answer.short.text
+        lines += [f"Answer: {short}", ""]
+    lines.append(textwrap.fill(answer.text, width=width))
     if answer.message:
         lines += ["", f"Note: {answer.message}"]
     if answer.citations:

@@ -1,4 +1,4 @@
-"""The answering layer's domain nouns: `Hit`, `DateNote`, `Citation`, `Answer`.
+"""The answering layer's domain nouns: `Hit`, `DateNote`, `ShortAnswer`, `Citation`, `Answer`.
 
 One `Answer` flows to every surface (CLI, `--json`, Python, the Gradio UI).
 """
@@ -46,6 +46,19 @@ class DateNote:
 
 
 @dataclass(frozen=True)
+class ShortAnswer:
+    """The phrase inside the quote that answers the question (a name, a date, a number, a
+    place): `getattr(article, field)[start:end] == text`; `score` is the model's
+    probability that it is the answer."""
+
+    text: str
+    start: int
+    end: int
+    score: float
+    field: str = "text"
+
+
+@dataclass(frozen=True)
 class Citation:
     """One numbered source.
 
@@ -68,6 +81,7 @@ class Citation:
     score: float
     dates: tuple[DateNote, ...] = field(default_factory=tuple)
     field: str = "text"
+    url: str | None = None  # the article's web address, when it has one
 
 
 @dataclass(frozen=True)
@@ -91,6 +105,7 @@ class Answer:
     query: str = ""
     confidence: float = 0.0
     message: str | None = None  # a note for the user (e.g. question too long, truncated)
+    short: ShortAnswer | None = None  # the phrase in the quote that answers, when one stands out
 
     def to_dict(self) -> dict[str, Any]:
         return _jsonable(asdict(self))

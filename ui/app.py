@@ -38,22 +38,24 @@ def build_app(assistant: AssistantLike) -> gr.Blocks:
         turns = gr.State([])
         with gr.Tabs():
             with gr.Tab("Ask", id="ask"):
-                chat, question, ask_btn, clear_btn, top_k, since, until, sources = _ask_tab()
+                chat, question, ask_btn, clear_btn, top_k, since, until, as_of, sources = (
+                    _ask_tab())
             with gr.Tab("Library", id="library"):
                 table, files, add_btn, link, link_btn, report, choice, remove_btn = (
                     _library_tab()
                 )
 
         def ask(
-            question: str, state: list[Turn], top_k: float, since: str, until: str
+            question: str, state: list[Turn], top_k: float, since: str, until: str,
+            as_of: str = "",
         ) -> tuple[Any, ...]:
             result = handlers.ask_question(
-                assistant, question, state, top_k=top_k, since=since, until=until
+                assistant, question, state, top_k=top_k, since=since, until=until, as_of=as_of
             )
             _warn(result.warning)
             return result.chat, result.turns, result.sources_html, result.question
 
-        ask_inputs = [question, turns, top_k, since, until]
+        ask_inputs = [question, turns, top_k, since, until, as_of]
         ask_outputs = [chat, turns, sources, question]
         gr.on([ask_btn.click, question.submit], ask, ask_inputs, ask_outputs, api_name="ask",
               concurrency_limit=4)
@@ -126,11 +128,14 @@ def _ask_tab() -> tuple[Any, ...]:
                                    max_lines=1, elem_id="nq-since")
                 until = gr.Textbox(label="To date", placeholder="YYYY-MM-DD", scale=2,
                                    max_lines=1, elem_id="nq-until")
+                as_of = gr.Textbox(label="As of", placeholder="today (YYYY-MM-DD)", scale=2,
+                                   max_lines=1, elem_id="nq-as-of",
+                                   info="Prefer what was news then; later articles are left out")
                 clear_btn = gr.Button("New chat", variant="secondary", size="sm", scale=1,
                                       min_width=90, elem_id="nq-clear")
         with gr.Column(scale=2, min_width=320):
             sources = gr.HTML(EMPTY_SOURCES, elem_id="nq-sources-panel", max_height=760)
-    return chat, question, ask_btn, clear_btn, top_k, since, until, sources
+    return chat, question, ask_btn, clear_btn, top_k, since, until, as_of, sources
 
 
 def _library_tab() -> tuple[Any, ...]:

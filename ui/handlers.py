@@ -80,6 +80,7 @@ class AssistantLike(Protocol):
         since: date | None = None,
         until: date | None = None,
         sources: Sequence[str] | None = None,
+        as_of: date | None = None,
     ) -> Answer: ...
 
     def articles(self) -> list[Any]: ...
@@ -157,8 +158,13 @@ def ask_question(
     top_k: float = 5,
     since: str | None = "",
     until: str | None = "",
+    as_of: str | None = "",
 ) -> ChatResult:
-    """Ask `question` with the conversation so far; return the new chat and source cards."""
+    """Ask `question` with the conversation so far; return the new chat and source cards.
+
+    `as_of` (YYYY-MM-DD) answers as of that day; empty means today, the live news desk's
+    question (articles from the future cannot exist, and an archive's old articles are
+    unaffected: the preference only favours what was published in the days before)."""
     turns = list(turns or [])
     question = (question or "").strip()
     unchanged = ChatResult(chat_messages(turns), turns, "", question)
@@ -172,6 +178,7 @@ def ask_question(
         )
     try:
         start, end = parse_date_range(since, until)
+        day = _parse_date(as_of, "'As of'") or date.today()
     except DateRangeError as e:
         return _with_warning(unchanged, str(e))
     history = [(t.question, t.answer_text) for t in turns if t.answer_text is not None]
@@ -182,6 +189,7 @@ def ask_question(
             history=history[-MAX_HISTORY_TURNS:],
             since=start,
             until=end,
+            as_of=day,
         )
     except (QAError, CorpusError, IndexStoreError, ValueError, OSError) as e:
         logger.info("question %r failed: %s", question, e)

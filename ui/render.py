@@ -66,7 +66,9 @@ def render_answer(answer: Answer) -> str:
                 "they are related, not an answer.</div>"
             )
     else:
-        parts.append(f'<div class="nq-quote">{_with_markers(_text_to_html(answer.text))}</div>')
+        if answer.short is not None:
+            parts.append(f'<div class="nq-short">{escape(answer.short.text)}</div>')
+        parts.append(f'<div class="nq-quote">{_quote_html(answer)}</div>')
         cited = _cited_numbers(answer)
         origins = [c for c in answer.citations if c.n in cited]
         if origins:
@@ -230,6 +232,26 @@ def _mark(text: str, start: int, end: int) -> str:
 
 def _text_to_html(text: str) -> str:
     return escape(text).replace("\n\n", "<br><br>").replace("\n", "<br>")
+
+
+def _quote_html(answer: Answer) -> str:
+    """The answer text as HTML with its markers styled and, when the short answer lies in
+    the quote, that phrase marked (its offset moved past the date labels inserted before)."""
+    text = answer.text
+    short, first = answer.short, answer.citations[0] if answer.citations else None
+    if short is None or first is None or short.field != first.field or not (
+            first.start <= short.start and short.end <= first.end):
+        return _with_markers(_text_to_html(text))
+    start = short.start - first.start
+    for note in first.dates:
+        if note.end <= start:
+            start += len(f" ({note.label})")
+    end = start + len(short.text)
+    if text[start:end] != short.text:
+        return _with_markers(_text_to_html(text))
+    return (_with_markers(_text_to_html(text[:start])) + '<mark class="nq-short-mark">'
+            + _text_to_html(text[start:end]) + "</mark>"
+            + _with_markers(_text_to_html(text[end:])))
 
 
 def _with_markers(escaped: str) -> str:

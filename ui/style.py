@@ -22,6 +22,8 @@ CSS = """
 .nq-header p { margin: 4px 0 0; color: var(--body-text-color-subdued); font-size: 0.98rem; }
 
 #nq-chat .message { font-size: 1rem; line-height: 1.55; }
+.nq-short { font-weight: 700; font-size: 1.15em; margin-bottom: 0.35em; }
+mark.nq-short-mark { background: #fde68a; color: inherit; padding: 0 0.1em; border-radius: 2px; }
 .nq-quote { font-family: Georgia, "Iowan Old Style", "Times New Roman", serif;
   font-size: 1.06rem; line-height: 1.6; }
 .nq-cite { display: inline-block; font-family: var(--font); font-size: 0.78em;

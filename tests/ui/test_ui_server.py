@@ -28,8 +28,9 @@ def client(live_app: LiveApp) -> Iterator[gradio_client.Client]:
     client.close()
 
 
-def _ask(client: gradio_client.Client, question: str, since: str = "", until: str = "") -> tuple:
-    return client.predict(question, 5, since, until, api_name="/ask")
+def _ask(client: gradio_client.Client, question: str, since: str = "", until: str = "",
+         as_of: str = "") -> tuple:
+    return client.predict(question, 5, since, until, as_of, api_name="/ask")
 
 
 def test_endpoints_are_named(client: gradio_client.Client) -> None:

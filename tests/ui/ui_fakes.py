@@ -93,9 +93,9 @@ class FakeAssistant:
 
     def ask(self, question: str, *, top_k: int = 5, history: Sequence[tuple[str, str]] = (),
             since: date | None = None, until: date | None = None,
-            sources: Sequence[str] | None = None) -> Answer:
+            sources: Sequence[str] | None = None, as_of: date | None = None) -> Answer:
         self.calls.append({"question": question, "top_k": top_k, "history": list(history),
-                           "since": since, "until": until})
+                           "since": since, "until": until, "as_of": as_of})
         if self.error is not None:
             raise self.error
         if not question.strip():

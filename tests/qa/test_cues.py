@@ -1,17 +1,13 @@
-"""Sentence-scoring parts: role aliases, clause weights, phrases, answer-type cues."""
+"""Sentence features: role aliases, clause weights, coverage, phrases, answer-type cues."""
 
 from __future__ import annotations
 
 import pytest
 
 from qa.aliases import expand_with_roles, role_aliases
-from qa.rank import (
-    answer_type_bonus,
-    follows_on,
-    lexical_coverage,
-    phrase_coverage,
-    term_weights,
-)
+from qa.cues import answer_type_bonus, follows_on
+from qa.evidence import QueryTerms
+from qa.selector import phrase_coverage
 
 
 class FlatIdf:
@@ -35,18 +31,15 @@ def test_roles_do_not_cross_lines() -> None:
 
 
 def test_subordinate_clause_terms_count_less() -> None:
-    query = "Where will Lee go after visiting the temple?"
-    from index.lexical import tokenize
-
-    weights = term_weights(query, tokenize(query), FlatIdf())
-    assert weights["templ"] < weights["lee"]
-    assert weights["lee"] == pytest.approx(1.0)
+    terms = QueryTerms.build(FlatIdf(), "Where will Lee go after visiting the temple?")
+    assert terms.weights["templ"] < terms.weights["lee"]
+    assert terms.weights["lee"] == pytest.approx(1.0)
 
 
 def test_coverage_and_phrases() -> None:
-    idf = {"japanes": 1.0, "prime": 1.0, "minist": 1.0}
-    assert lexical_coverage(["japanes", "prime", "minist"], {"prime", "minist"}, idf) == (
-        pytest.approx(2 / 3))
+    terms = QueryTerms.build(FlatIdf(), "Japanese prime minister")
+    assert terms.coverage({"prime", "minist"}) == pytest.approx(2 / 3)
+    assert terms.coverage(set()) == 0.0
     sentence = ["the", "japanes", "prime", "minist"]
     assert phrase_coverage(["japanes", "prime", "minist"], sentence) == 1.0
     assert phrase_coverage(["japanes", "prime"], ["prime", "japanes"]) == 0.0

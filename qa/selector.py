@@ -1,0 +1,260 @@
+"""The sentence selector: which sentence of the top passages answers the question.
+
+A small gradient-boosted tree model (`qa/models/selector-v1.json`, trained on SQuAD by
+`train/fit_selector.py`, scored with numpy by `qa.trees`) gives each sentence of the first
+`passages` hits a probability of holding the answer, from features of the sentence, its
+neighbours, its passage and the question (`SELECTOR_FEATURES`): how close its vector is to
+the question's and how much of the question's words it holds (and its neighbours do: the
+answer is often named in the sentence before the one that matches the question), the
+passage's fused rank and scores, and whether it holds the kind of thing the question asks
+for (a person, a date, a number, a place) that the question itself does not already name.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from index import IndexReader, tokenize
+from qa.aliases import expand_with_roles, role_aliases
+from qa.cues import answer_type_bonus, follows_on
+from qa.evidence import ChunkEvidence, QueryTerms, gather_evidence
+from qa.models import ModelFileError, load_model
+from qa.trees import TreeEnsemble
+from qa.types import Hit
+
+__all__ = ["ABSTAIN_FEATURES", "SELECTOR_FEATURES", "Scored", "Selector", "abstain_features",
+           "abstain_score", "load_selector", "score_sentences", "wh_type"]
+
+MODEL_KIND = "selector"
+MODEL_VERSION = 1
+
+WH_TYPES = ("who", "when", "where", "howmany", "which", "what", "why", "how", "other")
+SELECTOR_FEATURES = (
+    "sim", "sim_gap", "sim_rank", "cov", "cov_gap", "cov_rank", "cov_roles", "phrase",
+    "prev_sim", "next_sim", "prev_cov", "next_cov", "chunk_best_sim", "chunk_best_cov",
+    "passage_rank", "passage_score_gap", "passage_dense_rank", "passage_lexical_rank",
+    "index_in_chunk", "sentences_in_chunk", "lead", "words", "is_question", "sequence",
+    "type_match", "novel_caps", "novel_numbers", "has_year", "has_month", "novel_share",
+    "q_words", *(f"q_{t}" for t in WH_TYPES),
+)
+
+_WH = [
+    ("howmany", re.compile(r"\bhow (many|much|old|long|far|big|large|high|often)\b|"
+                           r"\bwhat (number|percentage|percent|share|age|amount)\b", re.I)),
+    ("when", re.compile(r"\bwhen\b|\bwhat (day|date|time|year|month|decade|century)\b|"
+                        r"\bwhich (day|date|year|month)\b|\bin what year\b", re.I)),
+    ("who", re.compile(r"\b(who|whom|whose)\b", re.I)),
+    ("where", re.compile(r"\bwhere\b|\bin what (city|country|place|region|state)\b", re.I)),
+    ("which", re.compile(r"\bwhich\b", re.I)),
+    ("why", re.compile(r"\bwhy\b", re.I)),
+    ("how", re.compile(r"\bhow\b", re.I)),
+    ("what", re.compile(r"\bwhat\b", re.I)),
+]
+_CAP = re.compile(r"\b[A-Z][\w'’-]*")
+_NUMBER = re.compile(r"\d[\d,.]*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|"
+                     r"eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|"
+                     r"billion|dozen)\b", re.I)
+_YEAR = re.compile(r"\b(1[5-9]|20)\d\d\b")
+_MONTH = re.compile(r"\b(January|February|March|April|May|June|July|August|September|"
+                    r"October|November|December|Jan\.|Feb\.|Aug\.|Sept\.|Oct\.|Nov\.|Dec\.)")
+
+
+def wh_type(question: str) -> str:
+    """The kind of answer the question asks for (one of `WH_TYPES`)."""
+    for name, pattern in _WH:
+        if pattern.search(question):
+            return name
+    return "other"
+
+
+# What the abstention model sees of a question's best sentences (see `abstain_features`).
+ABSTAIN_FEATURES = ("p_max", "p_second", "sim_max", "cov_max", "roles_max", "phrase_max",
+                    "top_dense", "q_words")
+
+
+@dataclass(frozen=True)
+class Selector:
+    """The trained sentence model (`predict`: each feature row's probability of holding the
+    answer) and the abstention model: a logistic regression over `ABSTAIN_FEATURES` whose
+    probability below `threshold` means the articles don't answer."""
+
+    trees: TreeEnsemble
+    abstain_weights: tuple[float, ...]
+    abstain_bias: float
+    threshold: float
+    pair_ratio: float = 0.5  # quote the next sentence too at this share of the best's probability
+
+    def predict(self, x: NDArray[np.float32]) -> NDArray[np.float64]:
+        return self.trees.predict(x)
+
+
+@lru_cache(maxsize=4)
+def load_selector(path: Path | None = None) -> Selector:
+    """The shipped selector (`qa/models/selector-v1.json`), checked when loaded.
+
+    Raises:
+        ModelFileError: missing, damaged, of another version, or for other features.
+    """
+    params = load_model(MODEL_KIND, MODEL_VERSION, path)
+    try:
+        trees = TreeEnsemble.from_dict(params["trees"])
+        abstain = params["abstain"]
+        weights = tuple(float(w) for w in abstain["weights"])
+        selector = Selector(trees, weights, float(abstain["bias"]), float(abstain["threshold"]),
+                            float(params.get("pair_ratio", 0.5)))
+        features = tuple(abstain["features"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise ModelFileError(f"the selector model is invalid ({e}); retrain it with "
+                             "train/fit_selector.py") from e
+    if trees.features != SELECTOR_FEATURES or features != ABSTAIN_FEATURES or \
+            len(weights) != len(features):
+        raise ModelFileError("the selector model was trained on other features than this "
+                             "newsqa computes; retrain it with train/fit_selector.py")
+    return selector
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One candidate sentence: hit index, sentence index in the chunk, article offsets,
+    its probability of holding the answer, its cosine and term coverage."""
+
+    hit: int
+    index: int
+    start: int
+    end: int
+    score: float
+    sim: float
+    coverage: float
+
+
+def sentence_features(
+    reader: IndexReader,
+    question: str,
+    hits: list[Hit],
+    evidence: dict[int, ChunkEvidence],
+    terms: QueryTerms,
+) -> tuple[list[tuple[int, int, int, int]], NDArray[np.float32]]:
+    """(hit, sentence, start, end) of every sentence of `hits`, and their feature rows."""
+    if not hits:
+        return [], np.zeros((0, len(SELECTOR_FEATURES)), np.float32)
+    kind = wh_type(question)
+    q_words = len(question.split())
+    asked_caps = {w.lower() for w in _CAP.findall(question)}
+    asked_numbers = set(_NUMBER.findall(question.lower()))
+    q_tokens = list(terms.tokens)
+    top_score = hits[0].score
+    where: list[tuple[int, int, int, int]] = []
+    rows: list[list[float]] = []
+    for i, hit in enumerate(hits):
+        chunk, ev = hit.chunk, evidence[hit.row]
+        aliases = role_aliases(reader.article(chunk.article_id).text)
+        sims = np.nan_to_num(ev.sims, nan=0.0)
+        count = len(chunk.sentences)
+        for j, (start, end) in enumerate(chunk.sentences):
+            text = chunk.text[start - chunk.start: end - chunk.start]
+            tokens = tokenize(text)
+            caps = [w.lower() for w in _CAP.findall(text)[1:]]
+            novel_caps = sum(1 for w in caps if w not in asked_caps)
+            numbers = _NUMBER.findall(text.lower())
+            roles = expand_with_roles(text, aliases) if aliases else set()
+            where.append((i, j, start, end))
+            rows.append([
+                float(sims[j]), 0.0, 0.0, float(ev.coverage[j]), 0.0, 0.0,
+                terms.coverage(ev.terms[j] | roles), phrase_coverage(q_tokens, tokens),
+                float(sims[j - 1]) if j > 0 else 0.0,
+                float(sims[j + 1]) if j + 1 < count else 0.0,
+                float(ev.coverage[j - 1]) if j > 0 else 0.0,
+                float(ev.coverage[j + 1]) if j + 1 < count else 0.0,
+                float(sims.max()), float(ev.coverage.max()),
+                float(i + 1), float(top_score - hit.score),
+                math.log(hit.dense_rank) if hit.dense_rank else 7.0,
+                math.log(hit.lexical_rank) if hit.lexical_rank else 7.0,
+                float(j), float(count), 1.0 if chunk.n == 0 and j == 0 else 0.0,
+                float(len(text.split())), 1.0 if text.rstrip(" \"'”’)").endswith("?") else 0.0,
+                follows_on(question, text), answer_type_bonus(question, text),
+                float(novel_caps), float(sum(1 for n in numbers if n not in asked_numbers)),
+                1.0 if _YEAR.search(text) else 0.0, 1.0 if _MONTH.search(text) else 0.0,
+                _novel_share(set(tokens), terms), float(q_words),
+                *(1.0 if kind == t else 0.0 for t in WH_TYPES),
+            ])
+    x = np.asarray(rows, dtype=np.float32)
+    for value, gap, rank in ((0, 1, 2), (3, 4, 5)):
+        x[:, gap] = x[:, value].max() - x[:, value]
+        x[:, rank] = np.argsort(np.argsort(-x[:, value], kind="stable"), kind="stable")
+    return where, x
+
+
+def score_sentences(
+    reader: IndexReader,
+    question: str,
+    query: str,
+    query_vector: NDArray[np.float32] | None,
+    hits: list[Hit],
+    *,
+    selector: Selector,
+    evidence: dict[int, ChunkEvidence] | None = None,
+    terms: QueryTerms | None = None,
+) -> tuple[list[Scored], NDArray[np.float32]]:
+    """Every sentence of `hits`, most likely to answer first, and their feature rows (in
+    the order of the hits' sentences, not of the ranking)."""
+    if not hits:
+        return [], np.zeros((0, len(SELECTOR_FEATURES)), np.float32)
+    terms = terms or QueryTerms.build(reader, query)
+    evidence = dict(evidence or {})
+    missing = [h.row for h in hits if h.row not in evidence]
+    if missing:
+        evidence.update(gather_evidence(reader, missing, query_vector, terms))
+    where, x = sentence_features(reader, question, hits, evidence, terms)
+    p = selector.predict(x)
+    scored = [Scored(i, j, s, e, float(pi), float(x[k, 0]), float(x[k, 3]))
+              for k, ((i, j, s, e), pi) in enumerate(zip(where, p, strict=True))]
+    scored.sort(key=lambda s: (-s.score, s.hit, s.index))
+    return scored, x
+
+
+def abstain_features(scored: list[Scored], x: NDArray[np.float32], hits: list[Hit]) -> list[float]:
+    """`ABSTAIN_FEATURES` of one question."""
+    if not scored:
+        return [0.0] * len(ABSTAIN_FEATURES)
+    names = SELECTOR_FEATURES
+    top_dense = hits[0].dense_score if hits and hits[0].dense_score is not None else 0.0
+    return [
+        scored[0].score, scored[1].score if len(scored) > 1 else 0.0,
+        float(x[:, names.index("sim")].max()), float(x[:, names.index("cov")].max()),
+        float(x[:, names.index("cov_roles")].max()), float(x[:, names.index("phrase")].max()),
+        float(top_dense), float(x[0, names.index("q_words")]),
+    ]
+
+
+def abstain_score(
+    selector: Selector, scored: list[Scored], x: NDArray[np.float32], hits: list[Hit]
+) -> float:
+    """Probability that the question is answered by these sentences (abstain below the
+    selector's threshold)."""
+    if not scored:
+        return 0.0
+    z = selector.abstain_bias + float(np.dot(selector.abstain_weights,
+                                             abstain_features(scored, x, hits)))
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def phrase_coverage(query_tokens: list[str], tokens: list[str]) -> float:
+    pairs = set(itertools.pairwise(query_tokens))
+    if not pairs:
+        return 0.0
+    return len(pairs & set(itertools.pairwise(tokens))) / len(pairs)
+
+
+def _novel_share(tokens: set[str], terms: QueryTerms) -> float:
+    """Share of the sentence's terms the question does not use: an answer is new words."""
+    if not tokens:
+        return 0.0
+    return len(tokens - set(terms.weights)) / len(tokens)
