@@ -22,10 +22,10 @@ from pathlib import Path
 import faiss
 from common import REALTIMEQA, percentile, require, save, subset_index, table, work_dir
 
-from index.faiss_store import all_vectors
-from index.layout import FAISS_FILE, require_generation
-from index.manifest import read_manifest, write_manifest
-from index.store import DEFAULT_STORE, parse_store_spec, store_backend
+from index.disk.layout import FAISS_FILE, require_generation
+from index.disk.manifest import read_manifest, write_manifest
+from index.vectors.base import DEFAULT_STORE, parse_store_spec, store_backend
+from index.vectors.faiss import all_vectors
 from qa import Assistant
 
 

@@ -24,7 +24,7 @@ from common import percentile, save, table, work_dir
 from query import moved_to_store, questions
 
 from index import load_embedder, open_index
-from index.store import parse_store_spec
+from index.vectors.base import parse_store_spec
 from qa import Assistant
 
 Case = tuple[str, str, int, bool]  # (store, what: "search" or "ask", FAISS threads, filtered)

@@ -1,9 +1,11 @@
 """Chunks in, a durable searchable index out: embedders, vector stores (FAISS or Milvus),
 BM25 + SQLite stores, incremental atomic builds, and `IndexReader` for the query path."""
 
-from index.build import BuildReport, build_index
-from index.docstore import ArticleRecord
-from index.embedder import Embedder, HashEmbedder, load_embedder
+from index.disk.docstore import ArticleRecord
+from index.disk.lexical import tokenize
+from index.disk.manifest import Manifest
+from index.embedding.base import Embedder, HashEmbedder, load_embedder
+from index.embedding.sentence_transformer import SentenceTransformerEmbedder
 from index.errors import (
     ArticleNotFoundError,
     EmbedderError,
@@ -15,11 +17,9 @@ from index.errors import (
     VectorStoreError,
 )
 from index.info import index_info
-from index.lexical import tokenize
-from index.library import add_files, remove_articles
-from index.manifest import Manifest
 from index.reader import Candidates, IndexReader, open_index
-from index.st_embedder import SentenceTransformerEmbedder
+from index.sync.build import BuildReport, build_index
+from index.sync.library import add_files, remove_articles
 
 __all__ = [
     "ArticleNotFoundError",

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from index.layout import generation_number, require_generation
-from index.manifest import read_manifest
-from index.web_sources import WebSources
+from index.disk.layout import generation_number, require_generation
+from index.disk.manifest import read_manifest
+from index.disk.web_sources import WebSources
 
 __all__ = ["index_info"]
 

@@ -2,8 +2,8 @@
 
 The BM25 matrix and the chunk-to-article filter arrays are held in memory, the vectors in
 the index's vector store (a FAISS file, memory-mapped when large, or a Milvus collection:
-see `index.store`); chunk text, articles and sentence vectors are read from SQLite on demand (one
-query per call, with a small cache), so the query path stays in the milliseconds.
+see `index.vectors`); chunk text, articles and sentence vectors are read from SQLite on
+demand (one query per call, with a small cache), so the query path stays in the milliseconds.
 """
 
 from __future__ import annotations
@@ -22,17 +22,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from corpus import Article, Chunk
-from index.docstore import ArticleRecord, DocStore
-from index.embedder import Embedder
+from index.disk.docstore import ArticleRecord, DocStore
+from index.disk.layout import LEXICAL_DIR, SQLITE_FILE, generation_number, require_generation
+from index.disk.lexical import ROWS_FILE, LegacyLexicalFormat, LexicalIndex
+from index.disk.manifest import Manifest, read_manifest
+from index.embedding.base import Embedder
 from index.errors import (
     ArticleNotFoundError,
     EmbedderMismatchError,
     IndexFormatError,
 )
-from index.layout import LEXICAL_DIR, SQLITE_FILE, generation_number, require_generation
-from index.lexical import ROWS_FILE, LegacyLexicalFormat, LexicalIndex
-from index.manifest import Manifest, read_manifest
-from index.store import VectorStore, store_backend
+from index.vectors.base import VectorStore, store_backend
 
 __all__ = ["Candidates", "IndexReader", "open_index"]
 
@@ -278,7 +278,7 @@ class IndexReader:
         return Candidates(all_rows, dense_scores, lexical_scores, dense_rank, lexical_rank)
 
     def token_idf(self, terms: Sequence[str]) -> list[float]:
-        """BM25 IDF of each term (terms from `index.lexical.tokenize`), aligned with
+        """BM25 IDF of each term (terms from `index.disk.lexical.tokenize`), aligned with
         `terms`; a term in no chunk gets the highest IDF."""
         return self._lexical.idf(terms)
 

@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 
 from corpus import Article
 from index import IndexReader
-from index.lexical import tokenize
+from index.disk.lexical import tokenize
 from qa.dates import annotate, resolve_dates
 from qa.rank import (
     RankConfig,

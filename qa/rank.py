@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from index import IndexReader
-from index.lexical import tokenize
+from index.disk.lexical import tokenize
 from qa.aliases import expand_with_roles, role_aliases
 from qa.types import Hit
 

@@ -1,6 +1,6 @@
 """News from the web at the command line: what `newsqa add`, `newsqa build` and
 `newsqa watch` print about the URLs they read, and the watch loop. The work itself is
-`index.web` (`add_urls`, `refresh_web`) and `index.build_index`."""
+`index.sync.web` (`add_urls`, `refresh_web`) and `index.build_index`."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from pathlib import Path
 from corpus.errors import CorpusError, FetchError
 from corpus.web import FetchConfig
 from index import build_index
-from index.embedder import Embedder
+from index.disk.layout import require_generation
+from index.disk.manifest import read_manifest
+from index.embedding.base import Embedder
 from index.errors import IndexNotFoundError, IndexStoreError
-from index.layout import require_generation
-from index.manifest import read_manifest
-from index.web import WebReport, has_web_sources, refresh_web
+from index.sync.web import WebReport, has_web_sources, refresh_web
 
 __all__ = ["embedder_name", "failure_line", "parse_interval", "report_lines", "watch"]
 

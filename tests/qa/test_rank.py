@@ -36,7 +36,7 @@ def test_roles_do_not_cross_lines() -> None:
 
 def test_subordinate_clause_terms_count_less() -> None:
     query = "Where will Lee go after visiting the temple?"
-    from index.lexical import tokenize
+    from index.disk.lexical import tokenize
 
     weights = term_weights(query, tokenize(query), FlatIdf())
     assert weights["templ"] < weights["lee"]

@@ -1,0 +1,334 @@
+"""`build_index`: sync an index with its sources, incrementally, atomically, under a lock.
+
+A sync scans the sources (reading only files changed since the last sync, see
+`index.sync.file_cache`), compares content hashes with the live generation (see `index.sync.plan`)
+and writes a new generation: unchanged articles are carried over by copying
+the previous SQLite file and FAISS vectors (never re-embedded), changed and removed ones
+are deleted, new and changed ones are chunked and embedded, and BM25 is edited the same
+way (see `index.disk.lexical`). A different embedder, chunking config or vector store forces a
+full rebuild.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from collections.abc import Collection, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from corpus.chunking import ChunkConfig
+from corpus.errors import ConfigError
+from corpus.load import Skipped
+from index.disk.layout import LIBRARY_DIR, WEB_FILE, generation_number, remove_leftovers
+from index.disk.locking import DEFAULT_LOCK_TIMEOUT, build_lock
+from index.embedding.base import Embedder, sentence_vector_mode
+from index.errors import IndexStoreError
+from index.sync.file_cache import FileCache
+from index.sync.generation import Previous, read_previous, write_generation
+from index.sync.ingest import Progress
+from index.sync.plan import SyncPlan, plan_sync
+from index.sync.sources import resolve_sources, scan_sources
+from index.vectors.base import DEFAULT_STORE, check_store, parse_store_spec
+
+__all__ = ["BuildReport", "SyncRequest", "build_index", "prepare_index_dir", "sync_locked"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build did. Id lists are article ids; `duplicates` are ids left out because
+    another indexed article has the same content; `chunks` is the index's total."""
+
+    index_dir: Path
+    generation: int
+    added: list[str]
+    changed: list[str]
+    removed: list[str]
+    unchanged: list[str]
+    duplicates: list[str]
+    skipped: list[Skipped]
+    chunks: int
+    embedded_chunks: int
+    seconds: float
+    full_rebuild_reason: str | None = None
+
+    def summary(self) -> str:
+        """One line for humans, e.g. "added 2, changed 0, removed 1, unchanged 40 ..."."""
+        parts = [
+            f"added {len(self.added)}, changed {len(self.changed)}, removed "
+            f"{len(self.removed)}, unchanged {len(self.unchanged)} articles",
+            f"{self.embedded_chunks:,} chunks embedded ({self.chunks:,} in the index)",
+        ]
+        if self.duplicates:
+            parts.append(f"{len(self.duplicates)} duplicates left out")
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} skipped")
+        if self.full_rebuild_reason:
+            parts.append(f"full rebuild: {self.full_rebuild_reason}")
+        return "; ".join(parts) + f"; {self.seconds:.1f} s"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["index_dir"] = str(self.index_dir)
+        return data
+
+
+@dataclass(frozen=True, kw_only=True)
+class SyncRequest:
+    """Everything a sync needs besides the index directory (see `build_index`).
+
+    `exclude` ids are added to the manifest's excluded list, `include` ids taken out;
+    `store` is a canonical vector store spec (None keeps the index's).
+    """
+
+    sources: tuple[str, ...] | None
+    embedder: Embedder
+    chunk_config: ChunkConfig | None = None
+    full: bool = False
+    prune: bool = True
+    show_progress: bool = False
+    progress: Progress | None = None
+    exclude: frozenset[str] = field(default_factory=frozenset)
+    include: frozenset[str] = field(default_factory=frozenset)
+    store: str | None = None
+
+
+def build_index(
+    index_dir: str | Path,
+    sources: Sequence[str | Path] | None = None,
+    *,
+    embedder: Embedder,
+    chunk_config: ChunkConfig | None = None,
+    full: bool = False,
+    prune: bool = True,
+    show_progress: bool = False,
+    progress: Progress | None = None,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    store: str | Path | None = None,
+) -> BuildReport:
+    """Sync the index at `index_dir` with `sources`; create it if needed.
+
+    Args:
+        index_dir: the index directory (created if missing).
+        sources: files and folders of articles; None = the sources of the existing index,
+            or the bundled articles for a new one. Files added with `add_files` are
+            always included.
+        embedder: the embedding model; a different one than the index's forces a full
+            rebuild.
+        chunk_config: None keeps the index's chunking (default `ChunkConfig()` for a new
+            index); a different one forces a full rebuild.
+        full: re-chunk and re-embed everything.
+        prune: remove indexed articles that are no longer in the sources.
+        show_progress: tqdm progress bars on stderr.
+        progress: called as progress(stage, done, total) with stage in "load", "chunk",
+            "embed", "lexical", "write".
+        lock_timeout: seconds to wait for another build of the same index.
+        store: where the vectors live: "faiss" (files in the index, the default for a new
+            index), "milvus://HOST:PORT/COLLECTION", or "milvus-lite:PATH" (see
+            `index.vectors.base`); None keeps the index's. A different one forces a full rebuild.
+
+    Raises:
+        IndexLockedError: another build held the lock for `lock_timeout` seconds.
+        IndexFormatError: the existing index is unreadable (pass `full=True`).
+        IndexStoreError: a source does not exist, or `index_dir` is not an index folder.
+        VectorStoreError: a bad `store` spec, or the store cannot be used.
+    """
+    spec = None if store is None else parse_store_spec(store)
+    if spec is not None:
+        check_store(spec)  # a server that is down: fail before anything is written
+    index_dir = prepare_index_dir(index_dir)
+    request = SyncRequest(
+        sources=None if sources is None else tuple(str(s) for s in sources),
+        embedder=embedder,
+        chunk_config=chunk_config,
+        full=full,
+        prune=prune,
+        show_progress=show_progress,
+        progress=progress,
+        store=spec,
+    )
+    with build_lock(index_dir, timeout=lock_timeout):
+        return sync_locked(index_dir, request)
+
+
+def prepare_index_dir(index_dir: str | Path) -> Path:
+    """Create `index_dir`, refusing a non-empty folder that is not an index."""
+    index_dir = Path(index_dir)
+    if index_dir.exists() and not index_dir.is_dir():
+        raise IndexStoreError(f"index path '{index_dir}' is a file; choose a folder")
+    if index_dir.is_dir():
+        names = {p.name for p in index_dir.iterdir()}
+        ours = {"CURRENT", ".lock", LIBRARY_DIR, "manifest.json", WEB_FILE}
+        if names and not (names & ours or any(n.startswith(("gen-", "tmp-")) for n in names)):
+            raise IndexStoreError(
+                f"'{index_dir}' is a non-empty folder that is not a newsqa index; "
+                "choose a new or empty folder for the index"
+            )
+    index_dir.mkdir(parents=True, exist_ok=True)
+    return index_dir
+
+
+def sync_locked(index_dir: Path, request: SyncRequest) -> BuildReport:
+    """The body of `build_index`; the caller holds the build lock.
+
+    Raises:
+        IndexStoreError: also when writing fails (a full disk, a read-only folder): the
+            new generation is discarded and the previous one stays live.
+    """
+    try:
+        return _sync(index_dir, request)
+    except (OSError, sqlite3.OperationalError) as e:
+        raise _write_failed(index_dir, e) from e
+    except RuntimeError as e:  # FAISS reports failed writes as RuntimeError
+        if "write error" not in str(e):
+            raise
+        raise _write_failed(index_dir, e) from e
+
+
+def _write_failed(index_dir: Path, error: Exception) -> IndexStoreError:
+    if isinstance(error, OSError) and error.strerror:
+        where = f": '{error.filename}'" if error.filename else ""
+        reason = f"{error.strerror}{where}"
+    else:  # FAISS errors name the C++ function first; the useful part comes last
+        reason = str(error).replace("\n", " ").rsplit("Error: ", 1)[-1][:200]
+    return IndexStoreError(
+        f"could not write the index at '{index_dir}' ({reason}); the previous index is "
+        "unchanged and still served. Free disk space or fix the folder's permissions, "
+        "then run the build again"
+    )
+
+
+def _sync(index_dir: Path, request: SyncRequest) -> BuildReport:
+    started = time.perf_counter()
+    remove_leftovers(index_dir)
+    previous = read_previous(
+        index_dir, full=request.full, sources_given=request.sources, store=request.store
+    )
+    sources = resolve_sources(index_dir, request.sources, previous)
+    cache = FileCache.load(previous.folder) if previous and not request.full else None
+    loaded = scan_sources(index_dir, sources, cache=cache, show_progress=request.show_progress,
+                          progress=request.progress)
+    excluded = _excluded(previous, request.exclude, request.include)
+    config = request.chunk_config or _previous_config(previous) or ChunkConfig()
+    reason = _full_rebuild_reason(request, previous, config)
+    plan = plan_sync(
+        loaded.refs,
+        previous.articles if previous else {},
+        excluded=excluded,
+        prune=request.prune,
+    )
+    if reason is None and previous and plan.to_embed:
+        reason = _embedder_change(request.embedder, previous)
+    if reason is None and previous and _is_noop(plan, previous, sources, excluded):
+        logger.info("index '%s' is up to date", index_dir)
+        chunks = previous.manifest.counts.chunks
+        return _report(index_dir, previous.folder, plan, loaded.skipped, chunks, 0, started, None)
+    if reason:
+        logger.info("full rebuild of '%s': %s", index_dir, reason)
+    written = write_generation(
+        index_dir,
+        plan,
+        previous=previous,
+        incremental=reason is None and previous is not None,
+        embedder=request.embedder,
+        config=config,
+        sources=sources,
+        excluded=sorted(excluded),
+        store=request.store or (previous.manifest.store if previous else DEFAULT_STORE),
+        file_cache=loaded.cache,
+        show_progress=request.show_progress,
+        progress=request.progress,
+    )
+    return _report(index_dir, written.folder, plan, loaded.skipped, written.chunks,
+                   written.embedded_chunks, started, reason)
+
+
+def _excluded(
+    previous: Previous | None, exclude: Collection[str], include: Collection[str]
+) -> set[str]:
+    before = set(previous.manifest.excluded) if previous else set()
+    return (before | set(exclude)) - set(include)
+
+
+def _previous_config(previous: Previous | None) -> ChunkConfig | None:
+    if previous is None:
+        return None
+    try:
+        return ChunkConfig.from_dict(previous.manifest.chunking)
+    except (ConfigError, TypeError):
+        return None  # forces a full rebuild below, with the reason
+
+
+def _full_rebuild_reason(
+    request: SyncRequest, previous: Previous | None, config: ChunkConfig
+) -> str | None:
+    if request.full:
+        return "requested (full=True)"
+    if previous is None:
+        return None
+    if previous.unreadable:
+        return f"the previous index could not be read ({previous.unreadable})"
+    old = previous.manifest
+    if request.store is not None and request.store != old.store:
+        return f"vector store changed from {old.store!r} to {request.store!r}"
+    if old.embedder.name != request.embedder.name:
+        return f"embedder changed from {old.embedder.name!r} to {request.embedder.name!r}"
+    if dict(old.chunking) != config.to_dict():
+        return f"chunking changed from {dict(old.chunking)} to {config.to_dict()}"
+    return None
+
+
+def _embedder_change(embedder: Embedder, previous: Previous) -> str | None:
+    """Vector-shape changes of a same-named embedder. Checked only when something is
+    embedded: reading `dim` may load the model."""
+    old = previous.manifest
+    if embedder.dim != old.embedder.dim:
+        return f"embedder dimension changed from {old.embedder.dim} to {embedder.dim}"
+    mode = sentence_vector_mode(embedder)
+    if mode != old.sentence_vectors:
+        return f"sentence vectors changed from {old.sentence_vectors!r} to {mode!r}"
+    return None
+
+
+def _is_noop(
+    plan: SyncPlan, previous: Previous, sources: Sequence[str], excluded: set[str]
+) -> bool:
+    old = previous.manifest
+    return (
+        not plan.changes_content
+        and plan.duplicates == dict(old.duplicates)
+        and list(sources) == list(old.sources)
+        and excluded == set(old.excluded)
+    )
+
+
+def _report(
+    index_dir: Path,
+    folder: Path,
+    plan: SyncPlan,
+    skipped: list[Skipped],
+    chunks: int,
+    embedded: int,
+    started: float,
+    reason: str | None,
+) -> BuildReport:
+    report = BuildReport(
+        index_dir=index_dir,
+        generation=generation_number(folder),
+        added=plan.added,
+        changed=plan.changed,
+        removed=plan.removed,
+        unchanged=plan.unchanged,
+        duplicates=sorted(plan.duplicates),
+        skipped=[*skipped, *plan.skipped],
+        chunks=chunks,
+        embedded_chunks=embedded,
+        seconds=time.perf_counter() - started,
+        full_rebuild_reason=reason,
+    )
+    logger.info("%s", report.summary())
+    return report
