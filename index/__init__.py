@@ -4,7 +4,9 @@ BM25 + SQLite stores, incremental atomic builds, and `IndexReader` for the query
 from index.disk.docstore import ArticleRecord
 from index.disk.lexical import tokenize
 from index.disk.manifest import Manifest
-from index.embedding.base import Embedder, HashEmbedder, load_embedder
+from index.embedding.base import Embedder
+from index.embedding.factory import load_embedder
+from index.embedding.hashing import HashEmbedder
 from index.embedding.sentence_transformer import SentenceTransformerEmbedder
 from index.errors import (
     ArticleNotFoundError,

@@ -15,6 +15,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from index.embedding.names import parse_onnx_name
 from index.errors import IndexFormatError
 
 __all__ = [
@@ -209,8 +210,8 @@ def _refuse_model_inside(folder: Path, model: str) -> None:
     model can run code (custom modules, pickled weights), and an index folder is data
     that may come from anywhere."""
     root = folder.parent if (folder.parent / "CURRENT").is_file() else folder
-    for suffix in (":onnx-int8", ":onnx"):  # the ONNX embedder's names
-        model = model.removesuffix(suffix)
+    onnx = parse_onnx_name(model)  # the same model through ONNX Runtime
+    model = onnx[0] if onnx else model
     try:
         path = Path(model).expanduser().resolve()
         inside = path.exists() and (path == root.resolve() or root.resolve() in path.parents)

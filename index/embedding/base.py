@@ -1,4 +1,4 @@
-"""The embedder seam: a small `Protocol`, a deterministic hashing embedder, and a loader.
+"""The embedder seam: the `Embedder` protocol and what every embedder shares.
 
 An embedder turns texts into L2-normalised float32 vectors. `encode_chunks` embeds chunk
 texts and, in the same pass where the model allows it, one vector per sentence span (see
@@ -7,33 +7,24 @@ texts and, in the same pass where the model allows it, one vector per sentence s
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
 
 __all__ = [
-    "HASH_EMBEDDER_NAME",
     "Embedder",
-    "HashEmbedder",
     "Spans",
     "encode_chunks",
     "encode_chunks_separately",
-    "load_embedder",
     "normalize_rows",
     "sentence_vector_mode",
+    "split_rows",
 ]
-
-HASH_EMBEDDER_NAME = "hash"
 
 Spans = Sequence[tuple[int, int]]
 """Char (start, end) spans into one text."""
-
-_TOKEN_RE = re.compile(r"[^\W_]+")
 
 
 @runtime_checkable
@@ -121,70 +112,3 @@ def normalize_rows(vectors: NDArray[np.float32]) -> NDArray[np.float32]:
     """L2-normalise each row; all-zero rows stay zero."""
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return (vectors / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
-
-
-class HashEmbedder:
-    """Deterministic hashed bag of words: no model, no download, instant.
-
-    Each lower-cased word adds +1 or -1 (chosen by its blake2b hash) to one of `dim`
-    buckets; the vector is L2-normalised. Used by tests and as a no-model fast mode;
-    it matches words, not meanings.
-    """
-
-    name = HASH_EMBEDDER_NAME
-    max_tokens = 512
-    sentence_vectors = "separate"
-
-    def __init__(self, dim: int = 256) -> None:
-        if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
-            raise ValueError(f"dim must be a positive integer, got {dim!r}")
-        self.dim = dim
-
-    def __repr__(self) -> str:
-        return f"HashEmbedder(dim={self.dim})"
-
-    def encode(
-        self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False
-    ) -> NDArray[np.float32]:
-        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i, text in enumerate(texts):
-            for token in _TOKEN_RE.findall(text.lower()):
-                bucket, sign = _bucket(token, self.dim)
-                vectors[i, bucket] += sign
-        return normalize_rows(vectors)
-
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        return [len(_TOKEN_RE.findall(text)) + 2 for text in texts]
-
-    def encode_chunks(
-        self,
-        texts: Sequence[str],
-        spans_per_text: Sequence[Spans],
-        *,
-        batch_size: int = 32,
-        show_progress: bool = False,
-    ) -> tuple[NDArray[np.float32], list[NDArray[np.float32]]]:
-        return encode_chunks_separately(self, texts, spans_per_text, batch_size=batch_size)
-
-
-@lru_cache(maxsize=65536)
-def _bucket(token: str, dim: int) -> tuple[int, float]:
-    digest = int.from_bytes(hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest(), "big")
-    return digest % dim, 1.0 if digest >> 63 else -1.0
-
-
-def load_embedder(name: str | None = None) -> Embedder:
-    """The embedder called `name`: "hash" -> `HashEmbedder()`, None -> the packaged
-    all-MiniLM-L6-v2, "MODEL:onnx-int8" or "MODEL:onnx" -> that model through ONNX Runtime
-    (int8 or fp32, see `OnnxEmbedder`), anything else -> a sentence-transformers model of
-    that name or path (loaded lazily, offline)."""
-    if name == HASH_EMBEDDER_NAME:
-        return HashEmbedder()
-    from index.embedding.onnx_runtime import OnnxEmbedder, parse_onnx_name
-    from index.embedding.sentence_transformer import DEFAULT_MODEL, SentenceTransformerEmbedder
-
-    onnx = parse_onnx_name(name)
-    if onnx:
-        model, precision = onnx
-        return OnnxEmbedder(model, precision=precision)
-    return SentenceTransformerEmbedder(name or DEFAULT_MODEL)

