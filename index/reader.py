@@ -32,7 +32,9 @@ from index.errors import (
     EmbedderMismatchError,
     IndexFormatError,
 )
-from index.vectors.base import VectorStore, store_backend
+from index.vectors.base import VectorStore
+from index.vectors.factory import store_backend
+from index.vectors.spec import parse_store_spec
 
 __all__ = ["Candidates", "IndexReader", "open_index"]
 
@@ -66,7 +68,7 @@ def open_index(index_dir: str | Path) -> IndexReader:
 
 def _open_generation(index_dir: Path, folder: Path) -> IndexReader:
     manifest = read_manifest(folder)
-    backend = store_backend(manifest.store)
+    backend = store_backend(parse_store_spec(manifest.store))
     for name in (*backend.files, SQLITE_FILE, f"{LEXICAL_DIR}/{ROWS_FILE}"):
         if not (folder / name).is_file():
             raise IndexFormatError(

@@ -34,6 +34,7 @@ __all__ = [
     "LEXICAL_DIR",
     "LIBRARY_DIR",
     "LOCK_FILE",
+    "MILVUS_FILE",
     "SQLITE_FILE",
     "WEB_FILE",
     "fsync_dir",
@@ -51,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 CURRENT_FILE = "CURRENT"
 FAISS_FILE = "vectors.faiss"
+MILVUS_FILE = "vectors.milvus.json"
 SQLITE_FILE = "store.sqlite"
 LEXICAL_DIR = "lexical"
 LIBRARY_DIR = "library"

@@ -31,7 +31,8 @@ from index.sync.generation import Previous, read_previous, write_generation
 from index.sync.ingest import Progress
 from index.sync.plan import SyncPlan, plan_sync
 from index.sync.sources import resolve_sources, scan_sources
-from index.vectors.base import DEFAULT_STORE, check_store, parse_store_spec
+from index.vectors.factory import check_store
+from index.vectors.spec import DEFAULT_STORE, StoreSpec, parse_store_spec
 
 __all__ = ["BuildReport", "SyncRequest", "build_index", "prepare_index_dir", "sync_locked"]
 
@@ -94,7 +95,7 @@ class SyncRequest:
     progress: Progress | None = None
     exclude: frozenset[str] = field(default_factory=frozenset)
     include: frozenset[str] = field(default_factory=frozenset)
-    store: str | None = None
+    store: StoreSpec | None = None
 
 
 def build_index(
@@ -108,7 +109,7 @@ def build_index(
     show_progress: bool = False,
     progress: Progress | None = None,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
-    store: str | Path | None = None,
+    store: str | Path | StoreSpec | None = None,
 ) -> BuildReport:
     """Sync the index at `index_dir` with `sources`; create it if needed.
 
@@ -238,7 +239,8 @@ def _sync(index_dir: Path, request: SyncRequest) -> BuildReport:
         config=config,
         sources=sources,
         excluded=sorted(excluded),
-        store=request.store or (previous.manifest.store if previous else DEFAULT_STORE),
+        store=request.store or (parse_store_spec(previous.manifest.store) if previous
+                                else DEFAULT_STORE),
         file_cache=loaded.cache,
         show_progress=request.show_progress,
         progress=request.progress,
@@ -273,8 +275,8 @@ def _full_rebuild_reason(
     if previous.unreadable:
         return f"the previous index could not be read ({previous.unreadable})"
     old = previous.manifest
-    if request.store is not None and request.store != old.store:
-        return f"vector store changed from {old.store!r} to {request.store!r}"
+    if request.store is not None and str(request.store) != old.store:
+        return f"vector store changed from {old.store!r} to {str(request.store)!r}"
     if old.embedder.name != request.embedder.name:
         return f"embedder changed from {old.embedder.name!r} to {request.embedder.name!r}"
     if dict(old.chunking) != config.to_dict():

@@ -49,7 +49,9 @@ from index.sync.file_cache import FileCache
 from index.sync.ingest import Progress, ingest
 from index.sync.plan import PreviousArticle, SyncPlan
 from index.sync.sources import load_refs
-from index.vectors.base import StoreBackend, VectorStore, store_backend
+from index.vectors.base import StoreBackend, VectorStore
+from index.vectors.factory import store_backend
+from index.vectors.spec import StoreSpec, parse_store_spec
 
 __all__ = ["Previous", "Written", "read_previous", "write_generation"]
 
@@ -81,7 +83,7 @@ def read_previous(
     *,
     full: bool,
     sources_given: Sequence[str] | None,
-    store: str | None = None,
+    store: StoreSpec | None = None,
 ) -> Previous | None:
     """The live generation of `index_dir`, or None for a new index. Its vectors are
     loaded unless `full` or the requested `store` spec differs from the index's.
@@ -106,8 +108,8 @@ def read_previous(
     try:
         with _closing(DocStore(folder / SQLITE_FILE)) as docs:
             locations = docs.locations()
-        keep = not full and store in (None, manifest.store)
-        vectors = store_backend(manifest.store).fork(folder) if keep else None
+        keep = not full and (store is None or str(store) == manifest.store)
+        vectors = store_backend(parse_store_spec(manifest.store)).fork(folder) if keep else None
     except (OSError, RuntimeError, ValueError, KeyError, sqlite3.DatabaseError) as e:
         reason = str(e).replace("\n", " ").rsplit("Error: ", 1)[-1][:200]
         return Previous(folder, manifest, _articles(manifest, {}), unreadable=reason)
@@ -146,7 +148,7 @@ def write_generation(
     config: ChunkConfig,
     sources: Sequence[str],
     excluded: Sequence[str],
-    store: str,
+    store: StoreSpec,
     file_cache: FileCache | None = None,
     show_progress: bool = False,
     progress: Progress | None = None,
@@ -183,7 +185,7 @@ def write_generation(
             duplicates=dict(sorted(plan.duplicates.items())),
             excluded=tuple(excluded),
             next_row=filled.next_row,
-            store=store,
+            store=str(store),
         )
         write_manifest(build_dir, manifest)
         final = publish(index_dir, build_dir)

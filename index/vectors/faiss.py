@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from index.disk.layout import FAISS_FILE
+from index.vectors.spec import DEFAULT_STORE
 
 __all__ = [
     "ANN_MIN_VECTORS",
@@ -61,9 +62,8 @@ def nprobe_for(nlist: int) -> int:
 
 
 def exact_index(dim: int) -> faiss.Index:
-    inner = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_fp16,
-                                       faiss.METRIC_INNER_PRODUCT)
-    return faiss.IndexIDMap2(inner)
+    """An empty exact store index: float16 codes, ids = rows."""
+    return faiss.index_factory(dim, "IDMap2,SQfp16", faiss.METRIC_INNER_PRODUCT)
 
 
 def ivf_index(vectors: NDArray[np.float32], rows: NDArray[np.int64], *,
@@ -71,11 +71,8 @@ def ivf_index(vectors: NDArray[np.float32], rows: NDArray[np.int64], *,
     """An IVF index over `vectors` (ids `rows`), trained on a sample of them."""
     n, dim = vectors.shape
     nlist = nlist or nlist_for(n)
-    quantizer = faiss.IndexFlatIP(dim)
-    index = faiss.IndexIVFScalarQuantizer(quantizer, dim, nlist, faiss.ScalarQuantizer.QT_fp16,
-                                          faiss.METRIC_INNER_PRODUCT, False)
-    index.own_fields = True
-    quantizer.this.disown()  # the IVF index owns (and frees) its quantizer
+    index = faiss.index_factory(dim, f"IVF{nlist},SQfp16", faiss.METRIC_INNER_PRODUCT)
+    index.by_residual = False  # codes of the vectors themselves, not of their residuals
     sample = min(n, nlist * _TRAIN_POINTS_PER_LIST)
     chosen = np.random.default_rng(seed).choice(n, sample, replace=False) if sample < n else None
     index.cp.niter = 10
@@ -262,7 +259,7 @@ def _rebuilt(index: faiss.Index, *, approximate: bool) -> faiss.Index:
 class FaissBackend:
     """Stores as `vectors.faiss` in each generation folder (see `StoreBackend`)."""
 
-    spec = "faiss"
+    spec = DEFAULT_STORE
     files = (FAISS_FILE,)
 
     def create(self, dim: int, *, previous: Path | None) -> FaissStore:

@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from index.disk.layout import MILVUS_FILE
 from index.errors import VectorStoreError
-from index.vectors.base import MILVUS_LITE_PREFIX
 from index.vectors.milvus_client import (
     BATCH,
     MAX_LIMIT,
@@ -39,12 +39,12 @@ from index.vectors.milvus_client import (
     MilvusCollection,
     row_filter,
 )
+from index.vectors.spec import StoreSpec
 
-__all__ = ["ALIVE", "MILVUS_FILE", "CollectionGoneError", "MilvusBackend", "MilvusStore"]
+__all__ = ["ALIVE", "CollectionGoneError", "MilvusBackend", "MilvusStore", "Record", "visible"]
 
 logger = logging.getLogger(__name__)
 
-MILVUS_FILE = "vectors.milvus.json"
 ALIVE = 1 << 62
 _REBUILD = "rebuild with 'newsqa build --full'"
 _ROW_BITS = 32
@@ -182,19 +182,18 @@ class MilvusBackend:
 
     files = (MILVUS_FILE,)
 
-    def __init__(self, spec: str) -> None:
+    def __init__(self, spec: StoreSpec) -> None:
         self.spec = spec
-        lite = spec.startswith(MILVUS_LITE_PREFIX)
-        self.collection = "newsqa" if lite else spec.rsplit("/", 1)[1]
+        self.collection = spec.collection
 
     def check(self) -> None:
         """Raise VectorStoreError unless the server answers (a Lite file needs no check)."""
-        if not self.spec.startswith(MILVUS_LITE_PREFIX):
-            MilvusCollection(self.spec, self.collection).close()
+        if self.spec.kind == "milvus":
+            MilvusCollection(self.spec).close()
 
     def create(self, dim: int, *, previous: Path | None) -> MilvusStore:
         base = self._record(previous)
-        collection = MilvusCollection(self.spec, self.collection)
+        collection = MilvusCollection(self.spec)
         try:
             info = collection.describe()
             if info is not None and base is not None:
@@ -207,12 +206,12 @@ class MilvusBackend:
         except BaseException:
             collection.close()
             raise
-        record = Record(self.spec, self.collection, owner, serial, serial, dim, 0)
+        record = Record(str(self.spec), self.collection, owner, serial, serial, dim, 0)
         return MilvusStore(collection, record, writable=True)
 
     def fork(self, folder: Path) -> MilvusStore:
         base = self._require_record(folder)
-        collection = MilvusCollection(self.spec, self.collection)
+        collection = MilvusCollection(self.spec)
         try:
             self._check(collection.describe(), base.owner, base.dim)
             collection.load()
@@ -228,7 +227,7 @@ class MilvusBackend:
 
     def open(self, folder: Path) -> MilvusStore:
         record = self._require_record(folder)
-        collection = MilvusCollection(self.spec, self.collection)
+        collection = MilvusCollection(self.spec)
         try:
             self._check(collection.describe(), record.owner, record.dim)
             collection.load()
@@ -246,7 +245,7 @@ class MilvusBackend:
         records = [r for r in map(self._record, kept) if r is not None]
         if not records:
             return
-        collection = MilvusCollection(self.spec, self.collection)
+        collection = MilvusCollection(self.spec)
         try:
             if collection.describe() is None:
                 return
@@ -264,18 +263,19 @@ class MilvusBackend:
             record = Record.read(folder)
         except (OSError, ValueError):
             return None
-        return record if record.spec == self.spec else None
+        return record if record.spec == str(self.spec) else None
 
     def _require_record(self, folder: Path) -> Record:
         record = Record.read(folder)  # FileNotFoundError, ValueError: as a missing file
-        if record.spec != self.spec:
+        if record.spec != str(self.spec):
             raise ValueError(
-                f"'{folder / MILVUS_FILE}' names store {record.spec!r}, the manifest {self.spec!r}"
+                f"'{folder / MILVUS_FILE}' names store {record.spec!r}, the manifest "
+                f"{str(self.spec)!r}"
             )
         return record
 
     def _check(self, info: dict[str, Any] | None, owner: str, dim: int) -> None:
-        where = f"Milvus collection {self.collection!r} of {self.spec!r}"
+        where = f"Milvus collection {self.collection!r} of {str(self.spec)!r}"
         if info is None:
             raise CollectionGoneError(f"{where} does not exist any more")
         found = str(info.get("properties", {}).get(OWNER_PROPERTY, owner))
@@ -301,8 +301,8 @@ class MilvusBackend:
         collection.load()
         if collection.count("id >= 0"):
             raise VectorStoreError(
-                f"Milvus collection {self.collection!r} of {self.spec!r} already holds vectors "
-                "that this index did not write; use another collection name, or drop that "
+                f"Milvus collection {self.collection!r} of {str(self.spec)!r} already holds "
+                "vectors that this index did not write; use another collection name, or drop that "
                 "collection if nothing uses it"
             )
         collection.label(owner)

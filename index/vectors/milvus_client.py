@@ -4,7 +4,7 @@ filter expressions for chunk rows.
 
 Every request uses Strong consistency, so a reader opened right after a build sees all of
 its vectors. The token for a server that requires authentication comes from
-`NEWSQA_MILVUS_TOKEN` ("user:password" or an API key): a secret never goes in a manifest.
+`NEWSQA_MILVUS_TOKEN` (see `index.settings`): a secret never goes in a manifest.
 
 A server that restarts comes back without its collections loaded: a read (search, query,
 count) that finds its collection not loaded loads it, waiting up to LOAD_TIMEOUT_S, and
@@ -19,7 +19,6 @@ reconnections with tracebacks; `set_client_log_level` lets the CLI and the UI qu
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import threading
 import weakref
@@ -31,14 +30,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from index.errors import VectorStoreError
-from index.vectors.base import MILVUS_LITE_PREFIX
+from index.settings import milvus_token
+from index.vectors.spec import StoreSpec
 
 __all__ = [
     "BATCH",
     "LOAD_TIMEOUT_S",
     "MAX_LIMIT",
     "OWNER_PROPERTY",
-    "TOKEN_ENV",
     "MilvusCollection",
     "row_filter",
     "set_client_log_level",
@@ -47,7 +46,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 OWNER_PROPERTY = "newsqa.owner"
-TOKEN_ENV = "NEWSQA_MILVUS_TOKEN"
 MAX_LIMIT = 16384  # Milvus's cap on limit (top k) and on entities per query
 FILTER_TERMS = 512  # row terms per filter expression; longer lists are searched in groups
 BATCH = 1000
@@ -136,22 +134,20 @@ def _disconnect(client: Any, lite: str | None) -> None:
 class MilvusCollection:
     """One collection through a `MilvusClient`; pymilvus errors become VectorStoreError."""
 
-    def __init__(self, spec: str, name: str) -> None:
+    def __init__(self, spec: StoreSpec) -> None:
+        self.spec, self.name, self.where = spec, spec.collection, str(spec)
         try:
             from pymilvus import MilvusClient
         except ImportError as e:
             raise VectorStoreError(
-                f"vector store {spec!r} needs pymilvus; install it with "
+                f"vector store {self.where!r} needs pymilvus; install it with "
                 "pip install 'newsqa[milvus]'"
             ) from e
         _apply_client_log_level()
-        self.spec, self.name = spec, name
-        lite = spec[len(MILVUS_LITE_PREFIX):] if spec.startswith(MILVUS_LITE_PREFIX) else None
-        uri = lite or "http://" + spec[len("milvus://"):].split("/")[0]
+        lite = str(spec.path) if spec.kind == "milvus-lite" else None
+        uri, token = spec.uri, milvus_token()
         if lite:
             Path(lite).parent.mkdir(parents=True, exist_ok=True)
-        # The one setting read from the environment here (see the module docstring).
-        token = os.environ.get(TOKEN_ENV, "")
         # An in-process Lite server needs no keepalive pings, and answers pymilvus's (every
         # 10 s) with GOAWAY "too_many_pings" errors on stderr after a few minutes.
         options = {"grpc_options": {"grpc.keepalive_time_ms": 2**31 - 1}} if lite else {}
@@ -183,12 +179,12 @@ class MilvusCollection:
         lowered = message.lower()
         if code == _COLLECTION_NOT_FOUND or "collection not found" in lowered:
             return VectorStoreError(
-                f"Milvus collection {self.name!r} of {self.spec!r} does not exist any more; "
+                f"Milvus collection {self.name!r} of {self.where!r} does not exist any more; "
                 f"{_REBUILD}"
             )
         if code == _COLLECTION_NOT_LOADED or "not loaded" in lowered:
             return _NotLoadedError(
-                f"cannot {what} Milvus store {self.spec!r}: the server has not loaded "
+                f"cannot {what} Milvus store {self.where!r}: the server has not loaded "
                 f"collection {self.name!r} ({message}); it loads it again after a restart: "
                 "try again in a moment"
             )
@@ -196,7 +192,7 @@ class MilvusCollection:
         if "open local milvus" in lowered:
             hint = ("a Milvus Lite file serves one process at a time: stop the other "
                     "process using it, or use a Milvus server")
-        return VectorStoreError(f"cannot {what} Milvus store {self.spec!r} ({message}); {hint}")
+        return VectorStoreError(f"cannot {what} Milvus store {self.where!r} ({message}); {hint}")
 
     def _read(self, what: str, fn: Callable[[], _T]) -> _T:
         """A read: if the server lost the collection's load (a restart), load it and try
@@ -228,7 +224,7 @@ class MilvusCollection:
         schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
         params = self.client.prepare_index_params()
         # Exact search in a Lite file (tests, small indexes); the server picks its own ANN.
-        kind = "FLAT" if self.spec.startswith(MILVUS_LITE_PREFIX) else "AUTOINDEX"
+        kind = "FLAT" if self.spec.kind == "milvus-lite" else "AUTOINDEX"
         params.add_index(field_name="vector", index_type=kind, metric_type="IP")
         # Milvus Lite serves in-process and logs an error (with a traceback) for a call
         # pymilvus makes while creating a collection and then does without: hide it.

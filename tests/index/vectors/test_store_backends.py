@@ -19,7 +19,9 @@ from click.testing import CliRunner
 
 from index import HashEmbedder, VectorStoreError, build_index, open_index
 from index.vectors import milvus_client
-from index.vectors.base import VectorStore, parse_store_spec, store_backend
+from index.vectors.base import VectorStore
+from index.vectors.factory import store_backend
+from index.vectors.spec import DEFAULT_STORE, StoreSpec, parse_store_spec
 from qa import Assistant
 from qa.cli import cli
 from tests.index.conftest import CountingEmbedder, write_news
@@ -30,23 +32,23 @@ BACKENDS = ["faiss", "milvus-lite", SERVER]
 MILVUS = ["milvus-lite", SERVER]
 
 
-def private_spec(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def private_spec(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> StoreSpec:
     """A store spec of backend `kind`, private to the test."""
     if kind == "faiss":
-        return "faiss"
+        return DEFAULT_STORE
     if kind == "milvus-server":
-        return str(request.getfixturevalue("milvus_collection"))
+        return parse_store_spec(request.getfixturevalue("milvus_collection"))
     return parse_store_spec(f"milvus-lite:{tmp_path / 'milvus' / 'vectors.db'}")
 
 
 @pytest.fixture(params=BACKENDS)
-def spec(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def spec(request: pytest.FixtureRequest, tmp_path: Path) -> StoreSpec:
     """A store spec of each backend, private to the test."""
     return private_spec(request.param, request, tmp_path)
 
 
 @pytest.fixture(params=MILVUS)
-def milvus_spec(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def milvus_spec(request: pytest.FixtureRequest, tmp_path: Path) -> StoreSpec:
     """A store spec of each Milvus backend (Lite and the server), private to the test."""
     return private_spec(request.param, request, tmp_path)
 
@@ -84,7 +86,7 @@ def top_rows(store: VectorStore, query: np.ndarray, k: int, rows=None) -> list[i
 # -- the store suite ---------------------------------------------------------------------------
 
 
-def test_add_search_filter_remove_reopen(spec: str, tmp_path: Path) -> None:
+def test_add_search_filter_remove_reopen(spec: StoreSpec, tmp_path: Path) -> None:
     backend = store_backend(spec)
     vectors = unit_vectors(40, seed=1)
     store = backend.create(DIM, previous=None)
@@ -120,7 +122,7 @@ def test_add_search_filter_remove_reopen(spec: str, tmp_path: Path) -> None:
 
 
 def test_long_row_filters_are_searched_in_groups(
-    spec: str, monkeypatch: pytest.MonkeyPatch
+    spec: StoreSpec, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(milvus_client, "FILTER_TERMS", 3)  # Milvus: 3 runs of rows per search
     vectors = unit_vectors(60, seed=8)
@@ -134,7 +136,7 @@ def test_long_row_filters_are_searched_in_groups(
     store.close()
 
 
-def test_a_filter_of_many_runs_of_rows(spec: str) -> None:
+def test_a_filter_of_many_runs_of_rows(spec: StoreSpec) -> None:
     """Dates select scattered articles: one search filters by hundreds of row ranges (a
     Milvus 2.3 server rejects a flat chain of ~50 "or"s)."""
     vectors = unit_vectors(600, seed=9)
@@ -148,7 +150,7 @@ def test_a_filter_of_many_runs_of_rows(spec: str) -> None:
     store.close()
 
 
-def test_a_fork_never_changes_the_generation_it_came_from(spec: str, tmp_path: Path) -> None:
+def test_a_fork_never_changes_the_generation_it_came_from(spec: StoreSpec, tmp_path: Path) -> None:
     backend = store_backend(spec)
     old, new = unit_vectors(10, seed=2), unit_vectors(5, seed=3)
     store = backend.create(DIM, previous=None)
@@ -176,7 +178,7 @@ def test_a_fork_never_changes_the_generation_it_came_from(spec: str, tmp_path: P
     latest.close()
 
 
-def test_an_abandoned_build_leaves_no_trace(spec: str, tmp_path: Path) -> None:
+def test_an_abandoned_build_leaves_no_trace(spec: StoreSpec, tmp_path: Path) -> None:
     """A build that dies before publishing: the next build from the same generation sees
     exactly that generation."""
     backend = store_backend(spec)
@@ -197,7 +199,7 @@ def test_an_abandoned_build_leaves_no_trace(spec: str, tmp_path: Path) -> None:
     again.close()
 
 
-def test_a_full_rebuild_may_reuse_rows(spec: str, tmp_path: Path) -> None:
+def test_a_full_rebuild_may_reuse_rows(spec: StoreSpec, tmp_path: Path) -> None:
     backend = store_backend(spec)
     old, new = unit_vectors(6, seed=6), unit_vectors(4, seed=7)
     store = backend.create(DIM, previous=None)
@@ -222,11 +224,11 @@ def test_a_full_rebuild_may_reuse_rows(spec: str, tmp_path: Path) -> None:
 # -- through build_index and Assistant ----------------------------------------------------------
 
 
-def test_build_sync_delete_and_ask(spec: str, news_dir: Path, tmp_path: Path) -> None:
+def test_build_sync_delete_and_ask(spec: StoreSpec, news_dir: Path, tmp_path: Path) -> None:
     index_dir = tmp_path / "idx"
     report = build_index(index_dir, [news_dir], embedder=HashEmbedder(), store=spec)
     assert report.added == ["alpha", "beta", "gamma"]
-    assert open_index(index_dir).manifest.store == spec
+    assert open_index(index_dir).manifest.store == str(spec)
     answer = Assistant.open(index_dir).ask("Which shipyard won the ferry order?")
     assert not answer.abstained and answer.citations[0].article_id == "beta"
 
@@ -248,7 +250,7 @@ def test_build_sync_delete_and_ask(spec: str, news_dir: Path, tmp_path: Path) ->
 
     assert same_hits(old_reader.dense_search(query, 3), before)  # the old snapshot is intact
     with open_index(index_dir) as reader:
-        assert reader.size == 3 and reader.manifest.store == spec
+        assert reader.size == 3 and reader.manifest.store == str(spec)
         ids = {c.article_id for c in reader.chunks([r for r, _ in reader.dense_search(query, 5)])}
         assert ids == {"beta", "gamma", "delta"}
         rows = reader.rows_matching(since=date(2025, 3, 1))
@@ -260,7 +262,7 @@ def test_build_sync_delete_and_ask(spec: str, news_dir: Path, tmp_path: Path) ->
 
 
 def test_a_killed_build_leaves_the_milvus_index_intact(
-    milvus_spec: str, news_dir: Path, tmp_path: Path
+    milvus_spec: StoreSpec, news_dir: Path, tmp_path: Path
 ) -> None:
     """As test_atomic's crash test, with the vectors in Milvus (with Lite, the killed
     process held the file); the next build opens the store and carries on."""
@@ -297,7 +299,7 @@ def test_a_killed_build_leaves_the_milvus_index_intact(
 def test_every_backend_answers_alike(
     news_dir: Path, tmp_path: Path, milvus_collection: str
 ) -> None:
-    lite = parse_store_spec(tmp_path / "vectors.db")
+    lite = str(parse_store_spec(tmp_path / "vectors.db"))
     answers = {}
     for spec in ("faiss", lite, milvus_collection):
         index_dir = tmp_path / spec.replace("/", "_").replace(":", "_")
@@ -318,7 +320,7 @@ def test_every_backend_answers_alike(
 def test_changing_the_store_rebuilds_fully(news_dir: Path, tmp_path: Path) -> None:
     index_dir = tmp_path / "idx"
     build_index(index_dir, [news_dir], embedder=HashEmbedder())
-    lite = parse_store_spec(tmp_path / "vectors.db")
+    lite = str(parse_store_spec(tmp_path / "vectors.db"))
     report = build_index(index_dir, embedder=HashEmbedder(), store=lite)
     assert report.full_rebuild_reason == f"vector store changed from 'faiss' to {lite!r}"
     assert report.embedded_chunks == 3
@@ -347,7 +349,7 @@ def test_cli_build_with_store(articles_dir: Path, tmp_path: Path) -> None:
 
 
 def test_a_collection_of_another_index_is_refused(
-    milvus_spec: str, news_dir: Path, tmp_path: Path
+    milvus_spec: StoreSpec, news_dir: Path, tmp_path: Path
 ) -> None:
     build_index(tmp_path / "one", [news_dir], embedder=HashEmbedder(), store=milvus_spec)
     with pytest.raises(VectorStoreError, match="already holds vectors"):
@@ -368,7 +370,8 @@ def test_a_collection_of_another_index_is_refused(
     ],
 )
 def test_store_specs(text: str, expected: str) -> None:
-    assert parse_store_spec(text) == expected
+    assert str(parse_store_spec(text)) == expected
+    assert parse_store_spec(str(parse_store_spec(text))) == parse_store_spec(text)
 
 
 @pytest.mark.parametrize(
