@@ -1,19 +1,23 @@
-"""The on-disk layout of an index directory and its atomic generation swap.
+"""Every file name of an index directory, what belongs there, and the atomic swap.
 
 ```
 INDEX/
-  CURRENT          text: the name of the live generation, e.g. "gen-3"
-  gen-3/           manifest.json (written last), vectors.faiss (or vectors.milvus.json),
-                   store.sqlite, lexical/
+  CURRENT          text: the name of the live generation, e.g. "gen-3" (.CURRENT.tmp while
+                   it is replaced)
+  gen-3/           one complete, immutable build: manifest.json (written last),
+                   vectors.faiss (or vectors.milvus.json), store.sqlite, lexical/,
+                   sources.json
   gen-2/           the previous generation, kept for readers that just read CURRENT
   library/         files added with `add_files`, under generated safe names, and
-                   library/web/: articles added from the web (see `index.disk.web_sources`)
-  web.json         the feeds and pages added from the web
+                   library/web/: articles added from the web (see `index.disk.web_sources`);
+                   .NAME.part while one is written
+  web.json         the feeds and pages added from the web (.web.json.tmp while written)
   .lock            the build lock (fcntl)
   tmp-<random>/    a build in progress (or left by a crashed one; removed by the next build)
 ```
-A build writes a `tmp-*` folder, renames it to `gen-<n>`, then replaces CURRENT with
-`os.replace`, so readers see either the old or the new generation, never a mix.
+A folder that directly holds manifest.json is a generation on its own. A build writes a
+`tmp-*` folder, renames it to `gen-<n>`, then replaces CURRENT with `os.replace`, so
+readers see either the old or the new generation, never a mix.
 """
 
 from __future__ import annotations
@@ -25,8 +29,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from index.disk.manifest import MANIFEST_FILE
-from index.errors import IndexFormatError, IndexNotFoundError
+from index.errors import IndexFormatError, IndexNotFoundError, IndexStoreError
 
 __all__ = [
     "CURRENT_FILE",
@@ -34,32 +37,95 @@ __all__ = [
     "LEXICAL_DIR",
     "LIBRARY_DIR",
     "LOCK_FILE",
+    "MANIFEST_FILE",
     "MILVUS_FILE",
+    "SOURCES_FILE",
     "SQLITE_FILE",
+    "WEB_DIR",
     "WEB_FILE",
+    "WEB_TMP_FILE",
+    "belongs_in_index",
     "fsync_dir",
     "fsync_file",
     "generation_number",
     "live_generation",
     "new_build_dir",
+    "partial_path",
+    "prepare_index_dir",
     "publish",
     "remove_leftovers",
     "remove_old_generations",
     "require_generation",
+    "write_atomic",
 ]
 
 logger = logging.getLogger(__name__)
 
+# The index folder
 CURRENT_FILE = "CURRENT"
+LOCK_FILE = ".lock"
+LIBRARY_DIR = "library"
+WEB_DIR = "web"  # inside the library folder; the first part of every web article id
+WEB_FILE = "web.json"
+WEB_TMP_FILE = f".{WEB_FILE}.tmp"
+_CURRENT_TMP_FILE = f".{CURRENT_FILE}.tmp"
+_GEN_PREFIX = "gen-"
+_TMP_PREFIX = "tmp-"
+# A generation folder
+MANIFEST_FILE = "manifest.json"
 FAISS_FILE = "vectors.faiss"
 MILVUS_FILE = "vectors.milvus.json"
 SQLITE_FILE = "store.sqlite"
 LEXICAL_DIR = "lexical"
-LIBRARY_DIR = "library"
-WEB_FILE = "web.json"
-LOCK_FILE = ".lock"
-_GEN_RE = re.compile(r"gen-(\d{1,9})")
-_TMP_PREFIX = "tmp-"
+SOURCES_FILE = "sources.json"
+
+_GEN_RE = re.compile(rf"{_GEN_PREFIX}(\d{{1,9}})")
+_INDEX_NAMES = frozenset({CURRENT_FILE, _CURRENT_TMP_FILE, LOCK_FILE, LIBRARY_DIR, WEB_FILE,
+                          WEB_TMP_FILE, MANIFEST_FILE})
+
+
+def belongs_in_index(name: str) -> bool:
+    """Whether a file or folder called `name` is one a newsqa index folder holds."""
+    return name in _INDEX_NAMES or name.startswith((_GEN_PREFIX, _TMP_PREFIX))
+
+
+def partial_path(path: Path) -> Path:
+    """The hidden name `path` is written under before it is renamed into place; a crashed
+    write leaves it, and no loader reads it as an article."""
+    return path.with_name(f".{path.name}.part")
+
+
+def write_atomic(path: Path, data: str | bytes, *, partial: Path | None = None) -> None:
+    """Write `data` into `path` through `partial` (default `partial_path(path)`), fsynced,
+    then renamed into place: `path` is the old file or the new one, never half of one.
+    Raises OSError (a full disk) with the partial file removed."""
+    partial = partial or partial_path(path)
+    try:
+        with open(partial, "wb" if isinstance(data, bytes) else "w",
+                  encoding=None if isinstance(data, bytes) else "utf-8") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(partial, path)
+    except OSError:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+def prepare_index_dir(index_dir: str | Path) -> Path:
+    """Create `index_dir`, refusing a file or a non-empty folder that is not an index."""
+    index_dir = Path(index_dir)
+    if index_dir.exists() and not index_dir.is_dir():
+        raise IndexStoreError(f"index path '{index_dir}' is a file; choose a folder")
+    if index_dir.is_dir():
+        names = [p.name for p in index_dir.iterdir()]
+        if names and not any(belongs_in_index(n) for n in names):
+            raise IndexStoreError(
+                f"'{index_dir}' is a non-empty folder that is not a newsqa index; "
+                "choose a new or empty folder for the index"
+            )
+    index_dir.mkdir(parents=True, exist_ok=True)
+    return index_dir
 
 
 def generation_number(folder: Path) -> int:
@@ -115,9 +181,7 @@ def _holds_other_files(index_dir: Path) -> bool:
         names = [p.name for p in index_dir.iterdir()] if index_dir.is_dir() else []
     except OSError:
         return False
-    ours = (CURRENT_FILE, LOCK_FILE, LIBRARY_DIR, f".{CURRENT_FILE}.tmp", WEB_FILE,
-            f".{WEB_FILE}.tmp")
-    return any(not (n in ours or n.startswith(("gen-", _TMP_PREFIX))) for n in names)
+    return not all(belongs_in_index(n) for n in names)
 
 
 def new_build_dir(index_dir: Path) -> Path:
@@ -130,11 +194,12 @@ def publish(index_dir: Path, build_dir: Path) -> Path:
     Everything in `build_dir` must already be written and fsynced, manifest last.
     """
     fsync_dir(build_dir)
-    number = 1 + max((generation_number(p) for p in index_dir.glob("gen-*")), default=0)
-    final = index_dir / f"gen-{number}"
+    number = 1 + max((generation_number(p) for p in index_dir.glob(f"{_GEN_PREFIX}*")),
+                     default=0)
+    final = index_dir / f"{_GEN_PREFIX}{number}"
     os.replace(build_dir, final)
     fsync_dir(index_dir)
-    pointer = index_dir / f".{CURRENT_FILE}.tmp"
+    pointer = index_dir / _CURRENT_TMP_FILE
     with open(pointer, "w", encoding="utf-8") as f:
         f.write(final.name + "\n")
         f.flush()
@@ -159,7 +224,7 @@ def remove_leftovers(index_dir: Path) -> None:
 def remove_old_generations(index_dir: Path, *, keep: tuple[Path | None, ...]) -> None:
     """Delete every generation folder not in `keep`. Only call holding the build lock."""
     kept = {p.name for p in keep if p is not None}
-    for path in index_dir.glob("gen-*"):
+    for path in index_dir.glob(f"{_GEN_PREFIX}*"):
         if path.is_dir() and _GEN_RE.fullmatch(path.name) and path.name not in kept:
             logger.debug("removing old generation '%s'", path)
             shutil.rmtree(path, ignore_errors=True)

@@ -15,12 +15,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from index.disk.layout import CURRENT_FILE, MANIFEST_FILE
 from index.embedding.names import parse_onnx_name
 from index.errors import IndexFormatError
 
 __all__ = [
     "FORMAT_VERSION",
-    "MANIFEST_FILE",
     "ArticleEntry",
     "Counts",
     "EmbedderInfo",
@@ -31,7 +31,6 @@ __all__ = [
 ]
 
 FORMAT_VERSION = 1
-MANIFEST_FILE = "manifest.json"
 
 
 @dataclass(frozen=True)
@@ -209,7 +208,7 @@ def _refuse_model_inside(folder: Path, model: str) -> None:
     """Refuse a manifest whose embedding model is a folder inside the index: loading a
     model can run code (custom modules, pickled weights), and an index folder is data
     that may come from anywhere."""
-    root = folder.parent if (folder.parent / "CURRENT").is_file() else folder
+    root = folder.parent if (folder.parent / CURRENT_FILE).is_file() else folder
     onnx = parse_onnx_name(model)  # the same model through ONNX Runtime
     model = onnx[0] if onnx else model
     try:

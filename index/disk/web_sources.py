@@ -19,27 +19,20 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from index.disk.layout import LIBRARY_DIR, WEB_FILE, fsync_dir
+from index.disk.layout import LIBRARY_DIR, WEB_FILE, WEB_TMP_FILE, fsync_dir, write_atomic
 from index.errors import IndexFormatError
 
 __all__ = [
-    "WEB_DIR", "WEB_FILE", "FeedSource", "PageSource", "WebSources", "article_path", "now_iso",
+    "FeedSource", "PageSource", "WebSources", "article_path",
 ]
 
 logger = logging.getLogger(__name__)
 
-WEB_DIR = "web"  # inside the library folder; the first part of every web article id
 _FORMAT = 1
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
 @dataclass(frozen=True)
@@ -141,12 +134,8 @@ class WebSources:
             "pages": [_as_dict(p) for p in sorted(self.pages.values(), key=lambda p: p.id)],
         }
         target = index_dir / WEB_FILE
-        partial = index_dir / f".{WEB_FILE}.tmp"
-        with open(partial, "w", encoding="utf-8") as f:
-            json.dump(payload, f, ensure_ascii=False, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(partial, target)
+        text = json.dumps(payload, ensure_ascii=False, indent=1)
+        write_atomic(target, text, partial=index_dir / WEB_TMP_FILE)
         fsync_dir(index_dir)
         return target
 

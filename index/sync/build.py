@@ -22,7 +22,7 @@ from typing import Any
 from corpus.chunking import ChunkConfig
 from corpus.errors import ConfigError
 from corpus.load import Skipped
-from index.disk.layout import LIBRARY_DIR, WEB_FILE, generation_number, remove_leftovers
+from index.disk.layout import generation_number, prepare_index_dir, remove_leftovers
 from index.disk.locking import DEFAULT_LOCK_TIMEOUT, build_lock
 from index.embedding.base import Embedder, sentence_vector_mode
 from index.errors import IndexStoreError
@@ -34,7 +34,7 @@ from index.sync.sources import resolve_sources, scan_sources
 from index.vectors.factory import check_store
 from index.vectors.spec import DEFAULT_STORE, StoreSpec, parse_store_spec
 
-__all__ = ["BuildReport", "SyncRequest", "build_index", "prepare_index_dir", "sync_locked"]
+__all__ = ["BuildReport", "SyncRequest", "build_index", "sync_locked"]
 
 logger = logging.getLogger(__name__)
 
@@ -154,23 +154,6 @@ def build_index(
     )
     with build_lock(index_dir, timeout=lock_timeout):
         return sync_locked(index_dir, request)
-
-
-def prepare_index_dir(index_dir: str | Path) -> Path:
-    """Create `index_dir`, refusing a non-empty folder that is not an index."""
-    index_dir = Path(index_dir)
-    if index_dir.exists() and not index_dir.is_dir():
-        raise IndexStoreError(f"index path '{index_dir}' is a file; choose a folder")
-    if index_dir.is_dir():
-        names = {p.name for p in index_dir.iterdir()}
-        ours = {"CURRENT", ".lock", LIBRARY_DIR, "manifest.json", WEB_FILE}
-        if names and not (names & ours or any(n.startswith(("gen-", "tmp-")) for n in names)):
-            raise IndexStoreError(
-                f"'{index_dir}' is a non-empty folder that is not a newsqa index; "
-                "choose a new or empty folder for the index"
-            )
-    index_dir.mkdir(parents=True, exist_ok=True)
-    return index_dir
 
 
 def sync_locked(index_dir: Path, request: SyncRequest) -> BuildReport:

@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from corpus.load import ArticleFile, Skipped
+from index.disk.layout import SOURCES_FILE
 from index.disk.manifest import package_version
 from index.sync.plan import ArticleRef
 
-__all__ = ["CACHE_FILE", "FileCache", "FileEntry", "Stamp", "file_stamp"]
+__all__ = ["FileCache", "FileEntry", "Stamp", "file_stamp"]
 
 logger = logging.getLogger(__name__)
 
-CACHE_FILE = "sources.json"
 _FORMAT = 1
 
 Stamp = tuple[int, int, int, int, int]
@@ -84,7 +84,7 @@ class FileCache:
             for (path, root), entry in self._entries.items()
         ]
         payload = {"format": _FORMAT, "package_version": package_version(), "files": files}
-        target = folder / CACHE_FILE
+        target = folder / SOURCES_FILE
         target.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
         return target
 
@@ -92,7 +92,7 @@ class FileCache:
     def load(cls, folder: Path) -> FileCache:
         """The cache saved in `folder`, or an empty one if there is none usable."""
         cache = cls()
-        path = folder / CACHE_FILE
+        path = folder / SOURCES_FILE
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("format") != _FORMAT or data.get("package_version") != package_version():

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -19,12 +18,18 @@ from pathlib import Path
 
 from corpus.errors import ArticleFormatError
 from corpus.load import SUPPORTED_EXTENSIONS, Skipped, load_articles, load_file
-from index.disk.layout import fsync_dir, live_generation, require_generation
+from index.disk.layout import (
+    fsync_dir,
+    live_generation,
+    prepare_index_dir,
+    require_generation,
+    write_atomic,
+)
 from index.disk.locking import DEFAULT_LOCK_TIMEOUT, build_lock
 from index.disk.manifest import read_manifest
 from index.embedding.base import Embedder
 from index.errors import ArticleNotFoundError, IndexStoreError
-from index.sync.build import BuildReport, SyncRequest, prepare_index_dir, sync_locked
+from index.sync.build import BuildReport, SyncRequest, sync_locked
 from index.sync.ingest import Progress
 from index.sync.sources import library_dir
 
@@ -109,15 +114,9 @@ def _copy_in(path: Path, library: Path, taken: set[str], skipped: list[Skipped])
         target = existing
     else:
         target = library / _safe_name(path.stem, extension, library, taken)
-        partial = library / f".{target.name}.part"  # hidden: never loaded as an article
         try:
-            with open(partial, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(partial, target)
-        except OSError as e:  # a full disk: leave nothing half-written behind
-            partial.unlink(missing_ok=True)
+            write_atomic(target, data)
+        except OSError as e:  # a full disk: nothing half-written is left behind
             raise IndexStoreError(
                 f"could not copy '{path.name}' into '{library}' ({e.strerror or e}); nothing "
                 "was added. Free disk space, then add the files again"

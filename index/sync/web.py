@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -28,18 +27,19 @@ from corpus.article import Article
 from corpus.errors import FetchError
 from corpus.web import FetchConfig, Fetcher, UrlResult, WebPage, read_page, read_url
 from corpus.web.pages import url_article_id
-from index.disk.layout import LIBRARY_DIR, fsync_dir, live_generation
-from index.disk.locking import DEFAULT_LOCK_TIMEOUT, build_lock
-from index.disk.web_sources import (
+from index.disk.layout import (
+    LIBRARY_DIR,
     WEB_DIR,
-    FeedSource,
-    PageSource,
-    WebSources,
-    article_path,
-    now_iso,
+    fsync_dir,
+    live_generation,
+    prepare_index_dir,
+    write_atomic,
 )
+from index.disk.locking import DEFAULT_LOCK_TIMEOUT, build_lock
+from index.disk.manifest import now_iso
+from index.disk.web_sources import FeedSource, PageSource, WebSources, article_path
 from index.embedding.base import Embedder
-from index.sync.build import BuildReport, SyncRequest, prepare_index_dir, sync_locked
+from index.sync.build import BuildReport, SyncRequest, sync_locked
 from index.sync.ingest import Progress
 
 __all__ = ["WebReport", "add_urls", "has_web_sources", "refresh_web"]
@@ -288,16 +288,7 @@ def _write_article(path: Path, article: Article, page: WebPage) -> None:
         "feed": page.feed,
         "fetched": now_iso(),
     }
-    partial = path.with_name(f".{path.name}.part")  # hidden: never loaded as an article
-    try:
-        with open(partial, "w", encoding="utf-8") as f:
-            json.dump(payload, f, ensure_ascii=False, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(partial, path)
-    except OSError:
-        partial.unlink(missing_ok=True)
-        raise
+    write_atomic(path, json.dumps(payload, ensure_ascii=False, indent=1))
     fsync_dir(path.parent)
 
 

@@ -10,8 +10,7 @@ import pytest
 
 import index.sync.sources
 from index import build_index, open_index, remove_articles
-from index.disk.layout import live_generation
-from index.sync.file_cache import CACHE_FILE
+from index.disk.layout import SOURCES_FILE, live_generation
 from tests.index.conftest import CountingEmbedder, write_news
 
 
@@ -62,7 +61,7 @@ def test_an_unusable_cache_means_reading_everything(
     news_dir: Path, tmp_path: Path, counting: CountingEmbedder, reads: list[str]
 ) -> None:
     build_index(tmp_path / "idx", [news_dir], embedder=counting)
-    (live_generation(tmp_path / "idx") / CACHE_FILE).write_text("{not json", encoding="utf-8")
+    (live_generation(tmp_path / "idx") / SOURCES_FILE).write_text("{not json", encoding="utf-8")
     reads.clear()
     report = build_index(tmp_path / "idx", embedder=counting)
     assert sorted(reads) == ["alpha.txt", "beta.txt", "gamma.txt"]
