@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -44,7 +44,9 @@ _ARTICLE_COLUMNS = "id, title, published, byline, source, url, content_hash"
 _CHUNK_COLUMNS = (
     "row, chunk_id, article_id, n, start_char, end_char, p_first, p_last, text, sentences"
 )
-_MAX_PARAMS = 900  # stay under SQLite's bound-parameter limit
+# `x IN _IN_LIST` with one parameter, a JSON array: any number of values in one query
+# (bound parameters are limited to 999 in older SQLite builds).
+_IN_LIST = "(SELECT value FROM json_each(?))"
 
 
 @dataclass(frozen=True)
@@ -89,28 +91,23 @@ class DocWriter:
         self._conn.close()
 
     def rows_of(self, article_ids: Iterable[str]) -> NDArray[np.int64]:
-        rows: list[int] = []
-        for batch in _batches(list(article_ids)):
-            marks = ",".join("?" * len(batch))
-            query = f"SELECT row FROM chunks WHERE article_id IN ({marks})"
-            rows.extend(r for (r,) in self._conn.execute(query, batch))
-        return np.asarray(sorted(rows), dtype=np.int64)
+        query = f"SELECT row FROM chunks WHERE article_id IN {_IN_LIST} ORDER BY row"
+        found = self._conn.execute(query, (_as_list(article_ids),))
+        return np.asarray([r for (r,) in found], dtype=np.int64)
 
     def delete_articles(self, article_ids: Sequence[str]) -> NDArray[np.int64]:
         """Delete articles with their chunks; returns the chunk rows deleted."""
         rows = self.rows_of(article_ids)
-        for batch in _batches([int(r) for r in rows]):
-            marks = ",".join("?" * len(batch))
-            (gone,) = self._conn.execute(
-                f"SELECT COALESCE(SUM(count), 0) FROM sentence_vectors WHERE row IN ({marks})",
-                batch,
-            ).fetchone()
-            self._sentences -= int(gone)
-            for table in ("chunks", "chunk_tokens", "sentence_vectors"):
-                self._conn.execute(f"DELETE FROM {table} WHERE row IN ({marks})", batch)
-        for batch in _batches(list(article_ids)):
-            marks = ",".join("?" * len(batch))
-            self._conn.execute(f"DELETE FROM articles WHERE id IN ({marks})", batch)
+        listed = (_as_list(rows.tolist()),)
+        (gone,) = self._conn.execute(
+            f"SELECT COALESCE(SUM(count), 0) FROM sentence_vectors WHERE row IN {_IN_LIST}",
+            listed,
+        ).fetchone()
+        self._sentences -= int(gone)
+        for table in ("chunks", "chunk_tokens", "sentence_vectors"):
+            self._conn.execute(f"DELETE FROM {table} WHERE row IN {_IN_LIST}", listed)
+        self._conn.execute(f"DELETE FROM articles WHERE id IN {_IN_LIST}",
+                           (_as_list(article_ids),))
         return rows
 
     def add_article(self, article: Article) -> None:
@@ -204,27 +201,23 @@ class DocStore:
             return self._conn.execute(query, params).fetchall()
 
     def chunks(self, rows: Sequence[int]) -> dict[int, Chunk]:
-        found: dict[int, Chunk] = {}
-        for batch in _batches([int(r) for r in rows]):
-            marks = ",".join("?" * len(batch))
-            query = f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE row IN ({marks})"
-            for row, cid, aid, n, start, end, p0, p1, text, sents in self._all(query, batch):
-                found[row] = Chunk(
-                    id=cid, article_id=aid, n=n, text=text, start=start, end=end,
-                    paragraphs=(p0, p1),
-                    sentences=tuple((s, e) for s, e in json.loads(sents)),
-                )
-        return found
+        query = f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE row IN {_IN_LIST}"
+        return {
+            row: Chunk(
+                id=cid, article_id=aid, n=n, text=text, start=start, end=end,
+                paragraphs=(p0, p1), sentences=tuple((s, e) for s, e in json.loads(sents)),
+            )
+            for row, cid, aid, n, start, end, p0, p1, text, sents
+            in self._all(query, (_as_list(int(r) for r in rows),))
+        }
 
     def sentence_vectors(self, rows: Sequence[int], dim: int) -> dict[int, NDArray[np.float32]]:
-        found: dict[int, NDArray[np.float32]] = {}
-        for batch in _batches([int(r) for r in rows]):
-            marks = ",".join("?" * len(batch))
-            query = f"SELECT row, count, vectors FROM sentence_vectors WHERE row IN ({marks})"
-            for row, count, blob in self._all(query, batch):
-                vectors = np.frombuffer(blob or b"", dtype=np.float16).reshape(count, dim)
-                found[row] = vectors.astype(np.float32)
-        return found
+        query = f"SELECT row, count, vectors FROM sentence_vectors WHERE row IN {_IN_LIST}"
+        return {
+            row: np.frombuffer(blob or b"", dtype=np.float16).reshape(count, dim).astype(
+                np.float32)
+            for row, count, blob in self._all(query, (_as_list(int(r) for r in rows),))
+        }
 
     def article(self, article_id: str) -> Article:
         """Raises KeyError for an unknown id."""
@@ -234,7 +227,7 @@ class DocStore:
         )
         return Article(
             id=article_id, title=title, paragraphs=tuple(json.loads(paragraphs)), source=source,
-            published=date.fromisoformat(published) if published else None, byline=byline,
+            published=_date(published), byline=byline,
             url=url,
         )
 
@@ -246,7 +239,7 @@ class DocStore:
         )
         return [
             ArticleRecord(
-                id=aid, title=title, published=date.fromisoformat(pub) if pub else None,
+                id=aid, title=title, published=_date(pub),
                 byline=byline, source=source, url=url, content_hash=chash, chunks=n,
             )
             for aid, title, pub, byline, source, url, chash, n in self._all(query)
@@ -270,7 +263,7 @@ class DocStore:
     def article_facets(self) -> list[tuple[str, date | None, str]]:
         """(id, published, source) of every article, for filtering."""
         return [
-            (aid, date.fromisoformat(pub) if pub else None, source)
+            (aid, _date(pub), source)
             for aid, pub, source in self._all("SELECT id, published, source FROM articles")
         ]
 
@@ -284,6 +277,11 @@ def _tokens(cursor: Iterable[tuple[int, str]]) -> tuple[NDArray[np.int64], list[
     return np.asarray(rows, dtype=np.int64), tokens
 
 
-def _batches(items: list, size: int = _MAX_PARAMS) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _as_list(values: Iterable[object]) -> str:
+    """`values` as the one parameter of `_IN_LIST`: a JSON array."""
+    return json.dumps(list(values), ensure_ascii=False)
+
+
+def _date(text: str | None) -> date | None:
+    """A `published` column (written by `date.isoformat`) as a date."""
+    return date.fromisoformat(text) if text else None
