@@ -1,12 +1,16 @@
 """`build_index`: sync an index with its sources, incrementally, atomically, under a lock.
 
-A sync scans the sources (reading only files changed since the last sync, see
-`index.sync.file_cache`), compares content hashes with the live generation (see `index.sync.plan`)
-and writes a new generation: unchanged articles are carried over by copying
-the previous SQLite file and FAISS vectors (never re-embedded), changed and removed ones
-are deleted, new and changed ones are chunked and embedded, and BM25 is edited the same
-way (see `index.disk.lexical`). A different embedder, chunking config or vector store forces a
-full rebuild.
+A sync reads the live generation (`index.sync.previous`), scans the sources (reading only
+files changed since the last sync, see `index.sync.file_cache`), plans the sync by
+comparing content hashes (`index.sync.plan`), and writes what the plan says
+(`index.sync.generation`): unchanged articles are carried over by copying the previous
+SQLite file and vectors (never re-embedded), changed and removed ones are deleted, new and
+changed ones are chunked and embedded, and BM25 is edited the same way (see
+`index.disk.lexical`).
+
+Every choice between an incremental and a full build is made here, in `_sync`: a full
+build is asked for; the previous index cannot be read; the vector store, the embedder (its
+name, or the shape of its vectors) or the chunking changed.
 """
 
 from __future__ import annotations
@@ -25,13 +29,15 @@ from corpus.load import Skipped
 from index.disk.layout import generation_number, prepare_index_dir, remove_leftovers
 from index.disk.locking import DEFAULT_LOCK_TIMEOUT, build_lock
 from index.embedding.base import Embedder, sentence_vector_mode
-from index.errors import IndexStoreError
+from index.errors import IndexStoreError, short_reason
 from index.sync.file_cache import FileCache
-from index.sync.generation import Previous, read_previous, write_generation
-from index.sync.ingest import Progress
+from index.sync.generation import GenerationSpec, write_generation
 from index.sync.plan import SyncPlan, plan_sync
+from index.sync.previous import Previous, read_previous
+from index.sync.progress import Progress
 from index.sync.sources import resolve_sources, scan_sources
-from index.vectors.factory import check_store
+from index.vectors.base import VectorStore
+from index.vectors.factory import check_store, store_backend
 from index.vectors.spec import DEFAULT_STORE, StoreSpec, parse_store_spec
 
 __all__ = ["BuildReport", "SyncRequest", "build_index", "sync_locked"]
@@ -177,8 +183,8 @@ def _write_failed(index_dir: Path, error: Exception) -> IndexStoreError:
     if isinstance(error, OSError) and error.strerror:
         where = f": '{error.filename}'" if error.filename else ""
         reason = f"{error.strerror}{where}"
-    else:  # FAISS errors name the C++ function first; the useful part comes last
-        reason = str(error).replace("\n", " ").rsplit("Error: ", 1)[-1][:200]
+    else:
+        reason = short_reason(error)
     return IndexStoreError(
         f"could not write the index at '{index_dir}' ({reason}); the previous index is "
         "unchanged and still served. Free disk space or fix the folder's permissions, "
@@ -187,70 +193,53 @@ def _write_failed(index_dir: Path, error: Exception) -> IndexStoreError:
 
 
 def _sync(index_dir: Path, request: SyncRequest) -> BuildReport:
+    """Read the live generation, decide, scan, plan, then write (or do nothing)."""
     started = time.perf_counter()
     remove_leftovers(index_dir)
-    previous = read_previous(
-        index_dir, full=request.full, sources_given=request.sources, store=request.store
-    )
-    sources = resolve_sources(index_dir, request.sources, previous)
-    cache = FileCache.load(previous.folder) if previous and not request.full else None
-    loaded = scan_sources(index_dir, sources, cache=cache, show_progress=request.show_progress,
-                          progress=request.progress)
-    excluded = _excluded(previous, request.exclude, request.include)
+    previous = read_previous(index_dir, full=request.full, sources_given=request.sources)
     config = request.chunk_config or _previous_config(previous) or ChunkConfig()
-    reason = _full_rebuild_reason(request, previous, config)
-    plan = plan_sync(
-        loaded.refs,
-        previous.articles if previous else {},
-        excluded=excluded,
-        prune=request.prune,
-    )
-    if reason is None and previous and plan.to_embed:
-        reason = _embedder_change(request.embedder, previous)
-    if reason is None and previous and _is_noop(plan, previous, sources, excluded):
-        logger.info("index '%s' is up to date", index_dir)
-        chunks = previous.manifest.counts.chunks
-        return _report(index_dir, previous.folder, plan, loaded.skipped, chunks, 0, started, None)
-    if reason:
-        logger.info("full rebuild of '%s': %s", index_dir, reason)
-    written = write_generation(
-        index_dir,
-        plan,
-        previous=previous,
-        incremental=reason is None and previous is not None,
-        embedder=request.embedder,
-        config=config,
-        sources=sources,
-        excluded=sorted(excluded),
-        store=request.store or (parse_store_spec(previous.manifest.store) if previous
-                                else DEFAULT_STORE),
-        file_cache=loaded.cache,
-        show_progress=request.show_progress,
-        progress=request.progress,
-    )
-    return _report(index_dir, written.folder, plan, loaded.skipped, written.chunks,
+    store = request.store or (parse_store_spec(previous.manifest.store) if previous
+                              else DEFAULT_STORE)
+    reason = _full_rebuild_reason(request, previous, config, store)
+    fork = None
+    if reason is None and previous is not None:
+        fork, reason = _fork(previous, store)
+    try:
+        sources = resolve_sources(index_dir, request.sources,
+                                  previous.manifest.sources if previous else None)
+        cache = FileCache.load(previous.folder) if previous and not request.full else None
+        scan = scan_sources(index_dir, sources, cache=cache,
+                            show_progress=request.show_progress, progress=request.progress)
+        excluded = _excluded(previous, request.exclude, request.include)
+        plan = plan_sync(scan.refs, previous.articles if previous else {},
+                         excluded=excluded, prune=request.prune)
+        if reason is None and previous and plan.to_embed:
+            reason = _embedder_change(request.embedder, previous)
+        skipped = [*scan.skipped, *plan.skipped]
+        if reason is None and previous and _is_noop(plan, previous, sources, excluded):
+            logger.info("index '%s' is up to date", index_dir)
+            return _report(index_dir, previous.folder, plan, skipped,
+                           previous.manifest.counts.chunks, 0, started, None)
+        if reason:
+            logger.info("full rebuild of '%s': %s", index_dir, reason)
+        spec = GenerationSpec(
+            embedder=request.embedder, chunking=config, store=store, sources=tuple(sources),
+            excluded=tuple(sorted(excluded)), previous=previous,
+            fork=fork if reason is None else None, file_cache=scan.cache,
+            show_progress=request.show_progress, progress=request.progress,
+        )
+        written = write_generation(index_dir, plan, spec)
+    finally:
+        if fork is not None:
+            fork.close()
+    return _report(index_dir, written.folder, plan, skipped, written.chunks,
                    written.embedded_chunks, started, reason)
 
 
-def _excluded(
-    previous: Previous | None, exclude: Collection[str], include: Collection[str]
-) -> set[str]:
-    before = set(previous.manifest.excluded) if previous else set()
-    return (before | set(exclude)) - set(include)
-
-
-def _previous_config(previous: Previous | None) -> ChunkConfig | None:
-    if previous is None:
-        return None
-    try:
-        return ChunkConfig.from_dict(previous.manifest.chunking)
-    except (ConfigError, TypeError):
-        return None  # forces a full rebuild below, with the reason
-
-
 def _full_rebuild_reason(
-    request: SyncRequest, previous: Previous | None, config: ChunkConfig
+    request: SyncRequest, previous: Previous | None, config: ChunkConfig, store: StoreSpec
 ) -> str | None:
+    """Why this sync must embed everything again, as far as the manifest tells."""
     if request.full:
         return "requested (full=True)"
     if previous is None:
@@ -258,13 +247,23 @@ def _full_rebuild_reason(
     if previous.unreadable:
         return f"the previous index could not be read ({previous.unreadable})"
     old = previous.manifest
-    if request.store is not None and str(request.store) != old.store:
-        return f"vector store changed from {old.store!r} to {str(request.store)!r}"
+    if str(store) != old.store:
+        return f"vector store changed from {old.store!r} to {str(store)!r}"
     if old.embedder.name != request.embedder.name:
         return f"embedder changed from {old.embedder.name!r} to {request.embedder.name!r}"
     if dict(old.chunking) != config.to_dict():
         return f"chunking changed from {dict(old.chunking)} to {config.to_dict()}"
     return None
+
+
+def _fork(previous: Previous, store: StoreSpec) -> tuple[VectorStore | None, str | None]:
+    """A writable copy of the previous generation's vectors, or why there is none (they
+    cannot be read: a full rebuild). A Milvus server that cannot be reached is no reason:
+    its `VectorStoreError` stops the sync before anything is written."""
+    try:
+        return store_backend(store).fork(previous.folder), None
+    except (OSError, RuntimeError, ValueError, KeyError) as e:
+        return None, f"the previous index could not be read ({short_reason(e)})"
 
 
 def _embedder_change(embedder: Embedder, previous: Previous) -> str | None:
@@ -277,6 +276,22 @@ def _embedder_change(embedder: Embedder, previous: Previous) -> str | None:
     if mode != old.sentence_vectors:
         return f"sentence vectors changed from {old.sentence_vectors!r} to {mode!r}"
     return None
+
+
+def _previous_config(previous: Previous | None) -> ChunkConfig | None:
+    if previous is None:
+        return None
+    try:
+        return ChunkConfig.from_dict(previous.manifest.chunking)
+    except (ConfigError, TypeError):
+        return None  # forces a full rebuild, with the reason
+
+
+def _excluded(
+    previous: Previous | None, exclude: Collection[str], include: Collection[str]
+) -> set[str]:
+    before = set(previous.manifest.excluded) if previous else set()
+    return (before | set(exclude)) - set(include)
 
 
 def _is_noop(
@@ -309,7 +324,7 @@ def _report(
         removed=plan.removed,
         unchanged=plan.unchanged,
         duplicates=sorted(plan.duplicates),
-        skipped=[*skipped, *plan.skipped],
+        skipped=skipped,
         chunks=chunks,
         embedded_chunks=embedded,
         seconds=time.perf_counter() - started,

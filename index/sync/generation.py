@@ -1,10 +1,12 @@
-"""Read the previous generation and write the next one.
+"""Write the generation a build planned, then publish it.
 
 A new generation is written into a private `tmp-*` folder: the SQLite file (copied from
 the previous generation and edited, or new), the vectors (a FAISS file, or a record of the
 generation's vectors in Milvus), the BM25 files, every file fsynced, and `manifest.json`
 last; `layout.publish` then swaps it in. After old generations are deleted, the vector
-store frees what no kept generation uses.
+store frees what no kept generation uses. What to write is decided before: the `SyncPlan`
+(which articles) and the `GenerationSpec` (how, and from which base), both made by
+`index.sync.build`.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from __future__ import annotations
 import logging
 import shutil
 import sqlite3
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +29,6 @@ from index.disk.layout import (
     SQLITE_FILE,
     fsync_dir,
     fsync_file,
-    live_generation,
     new_build_dir,
     publish,
     remove_old_generations,
@@ -40,35 +41,42 @@ from index.disk.manifest import (
     Manifest,
     now_iso,
     package_version,
-    read_manifest,
     write_manifest,
 )
 from index.embedding.base import Embedder, sentence_vector_mode
-from index.errors import IndexFormatError, IndexStoreError
+from index.errors import IndexStoreError
 from index.sync.file_cache import FileCache
-from index.sync.ingest import Progress, ingest
-from index.sync.plan import PreviousArticle, SyncPlan
+from index.sync.ingest import Ingested, ingest
+from index.sync.plan import SyncPlan
+from index.sync.previous import Previous
+from index.sync.progress import Progress, tell
 from index.sync.sources import load_refs
 from index.vectors.base import StoreBackend, VectorStore
 from index.vectors.factory import store_backend
-from index.vectors.spec import StoreSpec, parse_store_spec
+from index.vectors.spec import StoreSpec
 
-__all__ = ["Previous", "Written", "read_previous", "write_generation"]
+__all__ = ["GenerationSpec", "Written", "write_generation"]
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Previous:
-    """The live generation before a sync. `vectors`, a writable fork of its vector store,
-    is loaded for incremental builds; `unreadable` says why its data cannot be carried
-    over (a full rebuild follows)."""
+@dataclass(frozen=True, kw_only=True)
+class GenerationSpec:
+    """How to write the next generation. `previous` is the live generation (None for a new
+    index); `fork`, a writable copy of its vectors, makes the build incremental: the
+    generation starts from `previous` minus the plan's changed and removed articles.
+    Without it everything is embedded again. The caller closes `fork`."""
 
-    folder: Path
-    manifest: Manifest
-    articles: dict[str, PreviousArticle] = field(default_factory=dict)
-    vectors: VectorStore | None = None
-    unreadable: str | None = None
+    embedder: Embedder
+    chunking: ChunkConfig
+    store: StoreSpec
+    sources: tuple[str, ...]
+    excluded: tuple[str, ...]
+    previous: Previous | None = None
+    fork: VectorStore | None = None
+    file_cache: FileCache | None = None
+    show_progress: bool = False
+    progress: Progress | None = None
 
 
 @dataclass(frozen=True)
@@ -78,140 +86,34 @@ class Written:
     embedded_chunks: int
 
 
-def read_previous(
-    index_dir: Path,
-    *,
-    full: bool,
-    sources_given: Sequence[str] | None,
-    store: StoreSpec | None = None,
-) -> Previous | None:
-    """The live generation of `index_dir`, or None for a new index. Its vectors are
-    loaded unless `full` or the requested `store` spec differs from the index's.
-
-    Raises:
-        IndexFormatError: the manifest is unreadable or from a newer newsqa, and this is
-            not a full rebuild with sources given (which ignores the old index).
-        VectorStoreError: the vector store (a Milvus server) cannot be reached.
-    """
-    try:
-        folder = live_generation(index_dir)
-        manifest = read_manifest(folder) if folder is not None else None
-    except IndexFormatError as e:
-        if full and sources_given is not None:
-            logger.warning("ignoring the unreadable index: %s", e)
-            return None
-        if full:
-            raise IndexFormatError(f"{e}; pass the article sources to rebuild it") from e
-        raise
-    if folder is None or manifest is None:
-        return None
-    try:
-        with _closing(DocStore(folder / SQLITE_FILE)) as docs:
-            locations = docs.locations()
-        keep = not full and (store is None or str(store) == manifest.store)
-        vectors = store_backend(parse_store_spec(manifest.store)).fork(folder) if keep else None
-    except (OSError, RuntimeError, ValueError, KeyError, sqlite3.DatabaseError) as e:
-        reason = str(e).replace("\n", " ").rsplit("Error: ", 1)[-1][:200]
-        return Previous(folder, manifest, _articles(manifest, {}), unreadable=reason)
-    return Previous(folder, manifest, _articles(manifest, locations), vectors)
-
-
-def _articles(
-    manifest: Manifest, locations: dict[str, tuple[str, str | None]]
-) -> dict[str, PreviousArticle]:
-    return {
-        aid: PreviousArticle(
-            entry.content_hash, *locations.get(aid, (entry.source, None))
-        )
-        for aid, entry in manifest.articles.items()
-    }
-
-
-class _closing:
-    def __init__(self, docs: DocStore) -> None:
-        self.docs = docs
-
-    def __enter__(self) -> DocStore:
-        return self.docs
-
-    def __exit__(self, *exc: object) -> None:
-        self.docs.close()
-
-
-def write_generation(
-    index_dir: Path,
-    plan: SyncPlan,
-    *,
-    previous: Previous | None,
-    incremental: bool,
-    embedder: Embedder,
-    config: ChunkConfig,
-    sources: Sequence[str],
-    excluded: Sequence[str],
-    store: StoreSpec,
-    file_cache: FileCache | None = None,
-    show_progress: bool = False,
-    progress: Progress | None = None,
-) -> Written:
-    """Write and publish the generation that `plan` describes, its vectors in the
-    `store` spec; returns where it went."""
-    backend = store_backend(store)
+def write_generation(index_dir: Path, plan: SyncPlan, spec: GenerationSpec) -> Written:
+    """Write and publish the generation that `plan` and `spec` describe; returns where it
+    went."""
+    backend = store_backend(spec.store)
     build_dir = new_build_dir(index_dir)
     filled = None
     try:
-        base = previous if incremental else None
-        filled = _fill(build_dir, plan, base, previous, backend, embedder, config,
-                       show_progress, progress)
-        if progress:
-            progress("write", 0, 1)
+        filled = _fill(build_dir, plan, spec, backend)
+        tell(spec.progress, "write", 0, 1)
         fsync_file(build_dir / SQLITE_FILE)
         for path in filled.vectors.save(build_dir):
             fsync_file(path)
-        if file_cache is not None:
-            file_cache.save(build_dir)
-        unchanged_model = base is not None and filled.embedded_chunks == 0
-        manifest = Manifest(
-            built_at=now_iso(),
-            package_version=package_version(),
-            embedder=base.manifest.embedder if unchanged_model and base else EmbedderInfo(
-                embedder.name, embedder.dim, embedder.max_tokens
-            ),
-            chunking=config.to_dict(),
-            sentence_vectors=base.manifest.sentence_vectors if unchanged_model and base
-            else sentence_vector_mode(embedder),
-            sources=tuple(sources),
-            counts=filled.counts,
-            articles=dict(sorted(filled.entries.items())),
-            duplicates=dict(sorted(plan.duplicates.items())),
-            excluded=tuple(excluded),
-            next_row=filled.next_row,
-            store=str(store),
-        )
-        write_manifest(build_dir, manifest)
+        if spec.file_cache is not None:
+            spec.file_cache.save(build_dir)
+        write_manifest(build_dir, _manifest(plan, spec, filled))
         final = publish(index_dir, build_dir)
     except BaseException:
         shutil.rmtree(build_dir, ignore_errors=True)
         raise
     finally:
-        for vectors in (filled.vectors if filled else None, previous and previous.vectors):
-            if vectors is not None:
-                vectors.close()
-    if progress:
-        progress("write", 1, 1)
-    kept = (final, previous.folder if previous else None)
+        if filled is not None and filled.vectors is not spec.fork:
+            filled.vectors.close()
+    tell(spec.progress, "write", 1, 1)
+    kept = (final, spec.previous.folder if spec.previous else None)
     remove_old_generations(index_dir, keep=kept)
     _collect(backend, [p for p in kept if p is not None and p.is_dir()])
     logger.info("published '%s' (%s chunks)", final, f"{filled.counts.chunks:,}")
     return Written(final, filled.counts.chunks, filled.embedded_chunks)
-
-
-def _collect(backend: StoreBackend, kept: list[Path]) -> None:
-    """Free the vectors of deleted generations; the build is published whatever happens."""
-    try:
-        backend.collect(kept)
-    except IndexStoreError as e:
-        logger.warning("could not free the vectors of old generations (%s); the next build "
-                       "tries again", e)
 
 
 @dataclass(frozen=True)
@@ -223,40 +125,67 @@ class _Filled:
     embedded_chunks: int
 
 
-def _fill(
-    build_dir: Path,
-    plan: SyncPlan,
-    base: Previous | None,
-    previous: Previous | None,
-    backend: StoreBackend,
-    embedder: Embedder,
-    config: ChunkConfig,
-    show_progress: bool,
-    progress: Progress | None,
-) -> _Filled:
+def _manifest(plan: SyncPlan, spec: GenerationSpec, filled: _Filled) -> Manifest:
+    embedder = spec.embedder
+    base = spec.previous.manifest if spec.fork is not None and spec.previous else None
+    unchanged_model = base is not None and filled.embedded_chunks == 0
+    return Manifest(
+        built_at=now_iso(),
+        package_version=package_version(),
+        embedder=base.embedder if unchanged_model and base else EmbedderInfo(
+            embedder.name, embedder.dim, embedder.max_tokens
+        ),
+        chunking=spec.chunking.to_dict(),
+        sentence_vectors=base.sentence_vectors if unchanged_model and base
+        else sentence_vector_mode(embedder),
+        sources=spec.sources,
+        counts=filled.counts,
+        articles=dict(sorted(filled.entries.items())),
+        duplicates=dict(sorted(plan.duplicates.items())),
+        excluded=spec.excluded,
+        next_row=filled.next_row,
+        store=str(spec.store),
+    )
+
+
+def _collect(backend: StoreBackend, kept: list[Path]) -> None:
+    """Free the vectors of deleted generations; the build is published whatever happens."""
+    try:
+        backend.collect(kept)
+    except IndexStoreError as e:
+        logger.warning("could not free the vectors of old generations (%s); the next build "
+                       "tries again", e)
+
+
+def _fill(build_dir: Path, plan: SyncPlan, spec: GenerationSpec,
+          backend: StoreBackend) -> _Filled:
     """Write the SQLite file and BM25 files of the new generation and fill its vectors,
-    starting from `base` (incremental) or from nothing (full)."""
-    deleted = None
-    if base is not None:
-        docs, vectors, entries, deleted, start_row = _carry_over(build_dir, plan, base)
-        to_embed = load_refs(plan.to_embed)
+    starting from the previous generation (incremental) or from nothing (full)."""
+    previous, deleted = spec.previous, None
+    if spec.fork is not None and previous is not None:
+        docs, entries, deleted = _carry_over(build_dir, plan, previous, spec.fork)
+        vectors, start_row = spec.fork, previous.manifest.next_row
+        articles = load_refs(plan.to_embed)
     else:
-        to_embed = load_refs(plan.kept) + _carried_articles(plan, previous)
-        vectors = backend.create(embedder.dim, previous=previous.folder if previous else None)
+        articles = load_refs(plan.kept) + _carried_articles(plan, previous)
+        dim = spec.embedder.dim
+        vectors = backend.create(dim, previous=previous.folder if previous else None)
         docs = DocWriter(build_dir / SQLITE_FILE, create=True)
         entries, start_row = {}, 0
     try:
-        ingested = ingest(to_embed, start_row=start_row, embedder=embedder, config=config,
-                          docs=docs, vectors=vectors, show_progress=show_progress,
-                          progress=progress)
+        ingested = ingest(articles, start_row=start_row, embedder=spec.embedder,
+                          config=spec.chunking, docs=docs, vectors=vectors,
+                          show_progress=spec.show_progress, progress=spec.progress)
         entries.update(
             (a.id, ArticleEntry(a.content_hash, ingested.chunk_ids[a.id], a.source))
-            for a in to_embed
+            for a in articles
         )
-        lexical = _lexical(docs, base, deleted, start_row, progress)
+        tell(spec.progress, "lexical", 0, 1)
+        lexical = _lexical(docs, ingested, previous, deleted)
         for path in lexical.save(build_dir / LEXICAL_DIR):
             fsync_file(path)
         fsync_dir(build_dir / LEXICAL_DIR)
+        tell(spec.progress, "lexical", 1, 1)
         counts = Counts(*docs.counts())
     finally:
         docs.close()
@@ -269,15 +198,14 @@ def _fill(
 
 
 def _carry_over(
-    build_dir: Path, plan: SyncPlan, previous: Previous
-) -> tuple[DocWriter, VectorStore, dict[str, ArticleEntry], NDArray[np.int64], int]:
-    """Start from a copy of the previous generation minus changed and removed articles."""
-    assert previous.vectors is not None, "incremental builds load the previous vectors"
+    build_dir: Path, plan: SyncPlan, previous: Previous, vectors: VectorStore
+) -> tuple[DocWriter, dict[str, ArticleEntry], NDArray[np.int64]]:
+    """Start from a copy of the previous generation minus changed and removed articles;
+    returns the SQLite writer, the entries of the articles kept and the rows deleted."""
     shutil.copyfile(previous.folder / SQLITE_FILE, build_dir / SQLITE_FILE)
     docs = DocWriter(build_dir / SQLITE_FILE, create=False,
                      sentences=previous.manifest.counts.sentences)
     deleted = docs.delete_articles([*plan.changed, *plan.removed])
-    vectors = previous.vectors
     vectors.remove(deleted)
     for ref in plan.relocated:
         docs.relocate_article(ref.id, ref.source, ref.url)
@@ -287,7 +215,7 @@ def _carry_over(
         aid: ArticleEntry(old[aid].content_hash, old[aid].chunks, moved.get(aid, old[aid].source))
         for aid in [*plan.unchanged, *plan.carried]
     }
-    return docs, vectors, entries, deleted, previous.manifest.next_row
+    return docs, entries, deleted
 
 
 def _carried_articles(plan: SyncPlan, previous: Previous | None) -> list[Article]:
@@ -296,7 +224,7 @@ def _carried_articles(plan: SyncPlan, previous: Previous | None) -> list[Article
     if not plan.carried or previous is None:
         return []
     try:
-        with _closing(DocStore(previous.folder / SQLITE_FILE)) as docs:
+        with closing(DocStore(previous.folder / SQLITE_FILE)) as docs:
             return [docs.article(aid) for aid in plan.carried]
     except (KeyError, sqlite3.DatabaseError) as e:
         logger.warning("cannot carry %d articles over from '%s' (%s)", len(plan.carried),
@@ -306,29 +234,24 @@ def _carried_articles(plan: SyncPlan, previous: Previous | None) -> list[Article
 
 def _lexical(
     docs: DocWriter,
-    base: Previous | None,
+    ingested: Ingested,
+    previous: Previous | None,
     deleted: NDArray[np.int64] | None,
-    start_row: int,
-    progress: Progress | None,
 ) -> LexicalIndex:
-    """The new generation's BM25: the previous one edited (chunks deleted, chunks from
-    `start_row` on added), or, for a full build or an unreadable previous one, built from
-    every chunk's stored terms."""
-    if progress:
-        progress("lexical", 0, 1)
-    lexical = None
-    if base is not None and deleted is not None:
-        try:
-            previous = LexicalIndex.load(base.folder / LEXICAL_DIR)
-            rows, tokens = docs.tokens_from(start_row)
-            lexical = previous.updated(removed=deleted, added_rows=rows, added_tokens=tokens)
-            if lexical.size != docs.counts()[1]:
-                raise ValueError(f"{lexical.size} BM25 documents for {docs.counts()[1]} chunks")
-        except (OSError, ValueError, EOFError) as e:  # incl. LegacyLexicalFormat
-            logger.info("rebuilding BM25 from the stored terms (%s)", e)
-    if lexical is None:
-        rows, tokens = docs.all_tokens()
-        lexical = LexicalIndex.build(tokens, rows)
-    if progress:
-        progress("lexical", 1, 1)
-    return lexical
+    """The new generation's BM25, from the terms `ingest` made of the new chunks: the
+    previous generation's edited (the `deleted` rows out, the new ones in) for an
+    incremental build, else built from them alone. An unreadable previous BM25 is rebuilt
+    from every chunk's stored terms."""
+    if previous is None or deleted is None:
+        return LexicalIndex.build(ingested.tokens, ingested.rows)
+    try:
+        lexical = LexicalIndex.load(previous.folder / LEXICAL_DIR).updated(
+            removed=deleted, added_rows=ingested.rows, added_tokens=ingested.tokens)
+        chunks = docs.counts()[1]
+        if lexical.size != chunks:
+            raise ValueError(f"{lexical.size} BM25 documents for {chunks} chunks")
+        return lexical
+    except (OSError, ValueError, EOFError) as e:  # incl. LegacyLexicalFormat
+        logger.info("rebuilding BM25 from the stored terms (%s)", e)
+    rows, tokens = docs.all_tokens()
+    return LexicalIndex.build(tokens, rows)

@@ -1,18 +1,21 @@
 """Chunk, tokenise and embed articles into a generation being built.
 
-Chunks get consecutive rows from `start_row`. Embedding runs over all pending chunks sorted
-by length (less padding per batch), in slices so progress can be reported and memory
-stays bounded; each slice goes straight into FAISS and SQLite.
+Chunks get consecutive rows from `start_row`. Their BM25 terms go into SQLite (so a later
+build can rebuild BM25 without re-tokenising) and come back with the result, for the BM25
+update. Embedding runs over all pending chunks sorted by length (less padding per batch),
+in slices so progress can be reported and memory stays bounded; each slice goes straight
+into the vector store and SQLite.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 from tqdm.auto import tqdm
 
 from corpus import Article, Chunk
@@ -21,25 +24,26 @@ from index.disk.docstore import DocWriter
 from index.disk.lexical import tokenize
 from index.embedding.base import Embedder, encode_chunks
 from index.errors import EmbedderError
+from index.sync.progress import Progress, tell
 from index.vectors.base import VectorStore
 
-__all__ = ["Ingested", "Progress", "ingest"]
+__all__ = ["EMBED_SLICE", "Ingested", "ingest"]
 
 logger = logging.getLogger(__name__)
-
-Progress = Callable[[str, int, int], None]
-"""progress(stage, done, total), e.g. ("embed", 640, 2000)."""
 
 EMBED_SLICE = 256  # chunks per encode call: a progress step and a bounded memory peak
 
 
 @dataclass(frozen=True)
 class Ingested:
-    """Chunk ids per article, the next free row, and how many chunks were embedded."""
+    """Chunk ids per article, the next free row, how many chunks were embedded, and the
+    new chunks' `rows` (ascending) with their BM25 terms (`tokens[i]` of `rows[i]`)."""
 
     chunk_ids: dict[str, tuple[str, ...]]
     next_row: int
     embedded_chunks: int
+    rows: NDArray[np.int64]
+    tokens: list[list[str]]
 
 
 @dataclass(frozen=True)
@@ -68,9 +72,11 @@ def ingest(
             "ends are not embedded (use a smaller max_tokens)",
             config.max_tokens, embedder.max_tokens, embedder.name,
         )
-    pending, chunk_ids = _chunk_all(articles, start_row, embedder, config, docs, progress)
+    pending, chunk_ids, tokens = _chunk_all(articles, start_row, embedder, config, docs,
+                                            progress)
     _embed_all(pending, embedder, docs, vectors, batch_size, show_progress, progress)
-    return Ingested(chunk_ids, start_row + len(pending), len(pending))
+    rows = np.arange(start_row, start_row + len(pending), dtype=np.int64)
+    return Ingested(chunk_ids, start_row + len(pending), len(pending), rows, tokens)
 
 
 def _chunk_all(
@@ -80,28 +86,32 @@ def _chunk_all(
     config: ChunkConfig,
     docs: DocWriter,
     progress: Progress | None,
-) -> tuple[list[_Pending], dict[str, tuple[str, ...]]]:
+) -> tuple[list[_Pending], dict[str, tuple[str, ...]], list[list[str]]]:
+    """Chunk and tokenise `articles` into SQLite; returns the chunks to embed, the chunk
+    ids per article and every new chunk's BM25 terms, in row order."""
     started = time.perf_counter()
     count_tokens = embedder.count_tokens if articles else None
     pending: list[_Pending] = []
     chunk_ids: dict[str, tuple[str, ...]] = {}
+    all_tokens: list[list[str]] = []
     for done, article in enumerate(articles, 1):
         chunks = chunk_article(article, config, count_tokens=count_tokens)
         rows = list(range(start_row + len(pending), start_row + len(pending) + len(chunks)))
+        tokens = [tokenize(f"{article.title}\n{c.text}") for c in chunks]
         docs.add_article(article)
-        docs.add_chunks(rows, chunks, [tokenize(f"{article.title}\n{c.text}") for c in chunks])
+        docs.add_chunks(rows, chunks, tokens)
+        all_tokens.extend(tokens)
         pending.extend(
             _pending(row, chunk, article.title) for row, chunk in zip(rows, chunks, strict=True)
         )
         chunk_ids[article.id] = tuple(c.id for c in chunks)
-        if progress:
-            progress("chunk", done, len(articles))
+        tell(progress, "chunk", done, len(articles))
     if articles:
         logger.info(
             "chunked %s articles into %s chunks in %.1f s",
             f"{len(articles):,}", f"{len(pending):,}", time.perf_counter() - started,
         )
-    return pending, chunk_ids
+    return pending, chunk_ids, all_tokens
 
 
 def _pending(row: int, chunk: Chunk, title: str) -> _Pending:
@@ -136,8 +146,7 @@ def _embed_all(
             vectors.add(rows, chunk_vectors)
             docs.add_sentence_vectors(rows.tolist(), sentence_vectors)
             bar.update(len(part))
-            if progress:
-                progress("embed", start + len(part), len(ordered))
+            tell(progress, "embed", start + len(part), len(ordered))
     seconds = time.perf_counter() - started
     logger.info(
         "embedded %s chunks in %.1f s (%.0f/s)",

@@ -30,7 +30,7 @@ from index.disk.manifest import read_manifest
 from index.embedding.base import Embedder
 from index.errors import ArticleNotFoundError, IndexStoreError
 from index.sync.build import BuildReport, SyncRequest, sync_locked
-from index.sync.ingest import Progress
+from index.sync.progress import Progress
 from index.sync.sources import library_dir
 
 __all__ = ["MAX_FILE_BYTES", "add_files", "remove_articles"]

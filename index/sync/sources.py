@@ -7,7 +7,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from tqdm.auto import tqdm
 
@@ -17,11 +16,8 @@ from corpus.load import ArticleFile, Skipped, duplicate_id, find_files, read_fil
 from index.disk.layout import LIBRARY_DIR
 from index.errors import IndexStoreError
 from index.sync.file_cache import FileCache, file_stamp
-from index.sync.ingest import Progress
 from index.sync.plan import ArticleRef
-
-if TYPE_CHECKING:
-    from index.sync.generation import Previous
+from index.sync.progress import Progress, tell
 
 __all__ = [
     "Scan",
@@ -46,15 +42,15 @@ def library_dir(index_dir: Path) -> Path:
 
 
 def resolve_sources(
-    index_dir: Path, given: Sequence[str] | None, previous: Previous | None
+    index_dir: Path, given: Sequence[str] | None, recorded: Sequence[str] | None
 ) -> list[str]:
-    """The sources to sync from: `given`, else the previous manifest's, else the bundled
-    articles (for a new index). Every one must exist, so a moved folder never silently
-    empties the index."""
+    """The sources to sync from: `given`, else those `recorded` in the live generation's
+    manifest, else the bundled articles (for a new index). Every one must exist, so a
+    moved folder never silently empties the index."""
     if given is not None:
         sources = list(given)
-    elif previous is not None:
-        sources = list(previous.manifest.sources)
+    elif recorded is not None:
+        sources = list(recorded)
     else:
         sources = [str(bundled_articles())]
     for source in sources:
@@ -96,8 +92,7 @@ def scan_sources(
     library = library_dir(index_dir)
     if library.is_dir() and any(library.iterdir()):
         paths.append(library)
-    if progress:
-        progress("load", 0, 1)
+    tell(progress, "load", 0, 1)
     files, skipped = find_files(paths)
     old = cache or FileCache()
     new = FileCache()
@@ -122,8 +117,7 @@ def scan_sources(
             seen[ref.id] = str(file.path)
             refs.append(ref)
     bar.close()
-    if progress:
-        progress("load", 1, 1)
+    tell(progress, "load", 1, 1)
     for entry in skipped:
         logger.warning("skipped %s", entry)
     logger.info(

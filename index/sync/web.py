@@ -40,7 +40,7 @@ from index.disk.manifest import now_iso
 from index.disk.web_sources import FeedSource, PageSource, WebSources, article_path
 from index.embedding.base import Embedder
 from index.sync.build import BuildReport, SyncRequest, sync_locked
-from index.sync.ingest import Progress
+from index.sync.progress import Progress, tell
 
 __all__ = ["WebReport", "add_urls", "has_web_sources", "refresh_web"]
 
@@ -143,12 +143,10 @@ def add_urls(
     with _fetcher(fetcher, fetch_config) as client:
         results = []
         for done, url in enumerate(wanted):
-            if progress:
-                progress("fetch", done, len(wanted))
+            tell(progress, "fetch", done, len(wanted))
             results.append(read_url(client, url, known_items=state.known_items(url),
                                     article_id=_web_id, show_progress=show_progress))
-        if progress:
-            progress("fetch", len(wanted), len(wanted))
+        tell(progress, "fetch", len(wanted), len(wanted))
     with build_lock(index_dir, timeout=lock_timeout):
         report = _record(index_dir, results)
         exists = live_generation(index_dir) is not None
