@@ -11,14 +11,14 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import ClassVar, Generic, TypeVar
+from typing import ClassVar, TypeVar
 
 import numpy as np
+from cachetools import LRUCache
 from numpy.typing import NDArray
 
 from corpus import Article, Chunk
@@ -31,6 +31,7 @@ from index.errors import (
     ArticleNotFoundError,
     EmbedderMismatchError,
     IndexFormatError,
+    short_reason,
 )
 from index.vectors.base import VectorStore
 from index.vectors.factory import store_backend
@@ -40,7 +41,6 @@ __all__ = ["Candidates", "IndexReader", "open_index"]
 
 logger = logging.getLogger(__name__)
 
-_K = TypeVar("_K")
 _V = TypeVar("_V")
 _REBUILD = "rebuild with 'newsqa build --full'"
 
@@ -55,15 +55,16 @@ def open_index(index_dir: str | Path) -> IndexReader:
         VectorStoreError: its vector store (a Milvus server) cannot be used.
     """
     index_dir = Path(index_dir)
-    for attempt in range(3):
+    tries = 3
+    while True:
         folder = require_generation(index_dir)
         try:
             return _open_generation(index_dir, folder)
         except IndexFormatError:
             # Two builds finished while we opened it and the folder was deleted: retry.
-            if attempt == 2 or folder.exists():
+            tries -= 1
+            if not tries or folder.exists():
                 raise
-    raise AssertionError("unreachable")
 
 
 def _open_generation(index_dir: Path, folder: Path) -> IndexReader:
@@ -121,12 +122,10 @@ def _load_part(path: Path, load: Callable[[Path], _V]) -> _V:
         return load(path)
     except (OSError, EOFError, RuntimeError, ValueError, KeyError, TypeError, AttributeError,
             sqlite3.DatabaseError) as e:
-        # FAISS errors name the C++ function first; the useful part comes last. numpy
-        # raises EOFError for an empty .npy file, bm25s TypeError/AttributeError for
-        # parameters that are not the JSON object it wrote.
-        reason = str(e).replace("\n", " ").rsplit("Error: ", 1)[-1][:200]
+        # numpy raises EOFError for an empty .npy file, TypeError/AttributeError come from
+        # parameters that are not the JSON object that was written.
         raise IndexFormatError(
-            f"index file '{path}' is corrupt or truncated ({reason}); {_REBUILD}"
+            f"index file '{path}' is corrupt or truncated ({short_reason(e)}); {_REBUILD}"
         ) from e
 
 
@@ -170,8 +169,9 @@ class IndexReader:
         self._vectors = vectors
         self._lexical = lexical
         self._docs = docs
-        self._chunk_cache: _Lru[int, Chunk] = _Lru(8192)
-        self._sentence_cache: _Lru[int, NDArray[np.float32]] = _Lru(2048)
+        self._chunk_cache: LRUCache[int, Chunk] = LRUCache(8192)
+        self._sentence_cache: LRUCache[int, NDArray[np.float32]] = LRUCache(2048)
+        self._cache_lock = threading.Lock()  # cachetools' caches are not thread-safe
         self._articles: list[ArticleRecord] | None = None
         self._load_facets()
 
@@ -287,12 +287,14 @@ class IndexReader:
     def chunks(self, rows: Sequence[int]) -> list[Chunk]:
         """The chunks of `rows`, in the same order. Raises KeyError for an unknown row."""
         wanted = [int(r) for r in rows]
-        cached = {r: self._chunk_cache.get(r) for r in dict.fromkeys(wanted)}
+        with self._cache_lock:
+            cached = {r: self._chunk_cache.get(r) for r in dict.fromkeys(wanted)}
         missing = [r for r, chunk in cached.items() if chunk is None]
         if missing:
-            for row, chunk in self._docs.chunks(missing).items():
-                self._chunk_cache.put(row, chunk)
-                cached[row] = chunk
+            read = self._docs.chunks(missing)
+            with self._cache_lock:
+                self._chunk_cache.update(read)
+            cached.update(read)
         found = [cached[r] for r in wanted]
         unknown = [r for r, c in zip(wanted, found, strict=True) if c is None]
         if unknown:
@@ -302,13 +304,16 @@ class IndexReader:
     def sentence_vectors(self, rows: Sequence[int]) -> dict[int, NDArray[np.float32]]:
         """Per chunk row, its sentence vectors (len(chunk.sentences), dim) float32,
         aligned with `chunk.sentences`. Unknown rows are left out."""
-        found = {r: self._sentence_cache.get(r) for r in dict.fromkeys(int(r) for r in rows)}
+        with self._cache_lock:
+            found = {r: self._sentence_cache.get(r) for r in dict.fromkeys(int(r) for r in rows)}
         missing = [r for r, vectors in found.items() if vectors is None]
         if missing:
-            for row, vectors in self._docs.sentence_vectors(missing, self.dim).items():
+            read = self._docs.sentence_vectors(missing, self.dim)
+            for vectors in read.values():
                 vectors.setflags(write=False)  # shared through the cache
-                self._sentence_cache.put(row, vectors)
-                found[row] = vectors
+            with self._cache_lock:
+                self._sentence_cache.update(read)
+            found.update(read)
         return {r: v for r, v in found.items() if v is not None}
 
     def article(self, article_id: str) -> Article:
@@ -362,26 +367,3 @@ class IndexReader:
     def close(self) -> None:
         self._docs.close()
         self._vectors.close()
-
-
-class _Lru(Generic[_K, _V]):
-    """A small thread-safe least-recently-used cache."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._items: OrderedDict[_K, _V] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: _K) -> _V | None:
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
-
-    def put(self, key: _K, value: _V) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
