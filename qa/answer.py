@@ -14,8 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from corpus import Article
-from index import IndexReader
-from index.disk.lexical import tokenize
+from index import IndexReader, tokenize
 from qa.dates import annotate, resolve_dates
 from qa.rank import (
     RankConfig,

@@ -21,13 +21,13 @@ from index import (
     Embedder,
     IndexReader,
     IndexStoreError,
+    SentenceTransformerEmbedder,
     add_files,
+    live_generation,
     load_embedder,
     open_index,
     remove_articles,
 )
-from index.disk.layout import live_generation
-from index.embedding.sentence_transformer import SentenceTransformerEmbedder
 from qa.answer import AnswerConfig, compose_answer
 from qa.errors import QAConfigError, QuestionError
 from qa.followup import rewrite_query
@@ -36,7 +36,7 @@ from qa.types import Answer
 
 if TYPE_CHECKING:
     from corpus.web import FetchConfig
-    from index.sync.web import WebReport
+    from index import WebReport
 
 logger = logging.getLogger(__name__)
 
@@ -167,14 +167,14 @@ class Assistant:
         progress: Progress | None = None,
         fetch_config: FetchConfig | None = None,
     ) -> WebReport:
-        """Add article pages and feeds from the web (see `index.sync.web.add_urls`), then serve
+        """Add article pages and feeds from the web (see `index.add_urls`), then serve
         the new index. Feeds are remembered: a later `newsqa build` adds their new items.
 
         Returns:
             A `WebReport`: per-URL results (`results`), the ids added or changed, the
             `failures` (each names its URL and reason) and the `build` that followed.
         """
-        from index.sync.web import add_urls
+        from index import add_urls
 
         report = add_urls(self.index_dir, list(urls), embedder=self.embedder,
                           fetch_config=fetch_config, progress=progress)

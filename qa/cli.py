@@ -60,7 +60,7 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
     # process holds, with tracebacks; the error they end in is our one line. pymilvus
     # configures its loggers itself when imported (later, for a Milvus index only).
     # --debug shows them.
-    from index.vectors.milvus_client import set_client_log_level
+    from index import set_client_log_level
 
     quiet = logging.CRITICAL + 1
     set_client_log_level(None if debug else quiet)
@@ -119,7 +119,7 @@ def build(sources: tuple[Path, ...], index_dir: Path | None, full: bool, model: 
 def _sync_web(index_dir: Path, *, pages: bool) -> None:
     """Read the index's feeds (and pages) again before a build; failures are printed,
     they don't fail the build."""
-    from index.sync.web import has_web_sources, refresh_web
+    from index import has_web_sources, refresh_web
     from qa.web import failure_line
 
     if not has_web_sources(index_dir):
@@ -148,8 +148,7 @@ def add(urls: tuple[str, ...], index_dir: Path | None, model: str | None, as_jso
 
     Example: newsqa add https://example.com/news/rss.xml https://example.com/2026/01/story.html
     """
-    from index import load_embedder
-    from index.sync.web import add_urls
+    from index import add_urls, load_embedder
     from qa.web import embedder_name, failure_line, report_lines
 
     index_dir = resolve_index(index_dir)

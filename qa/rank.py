@@ -15,8 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from index import IndexReader
-from index.disk.lexical import tokenize
+from index import IndexReader, tokenize
 from qa.aliases import expand_with_roles, role_aliases
 from qa.types import Hit
 
