@@ -6,13 +6,15 @@
 """
 
 from qa.answer import AnswerConfig
-from qa.api import Assistant
+from qa.api import MAX_QUESTION_CHARS, MAX_TOP_K, Assistant
 from qa.errors import QAConfigError, QAError, QuestionError
 from qa.rank import RankConfig
 from qa.retrieve import RetrievalConfig
 from qa.types import Answer, Citation, DateNote, Hit
 
 __all__ = [
+    "MAX_QUESTION_CHARS",
+    "MAX_TOP_K",
     "Answer",
     "AnswerConfig",
     "Assistant",

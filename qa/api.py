@@ -40,7 +40,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-MAX_QUESTION_CHARS = 1000
+MAX_QUESTION_CHARS = 1000  # longer questions are cut, with a note (every surface)
+MAX_TOP_K = 50  # passages an answer may cite
 Progress = Callable[[str, int, int], None]
 
 
@@ -106,7 +107,7 @@ class Assistant:
 
         Args:
             question: the question, in plain text.
-            top_k: how many passages to cite at most (1-50).
+            top_k: how many passages to cite at most (1 to `MAX_TOP_K`, 50).
             history: earlier turns as (question, answer_text) pairs, oldest first; used to
                 resolve follow-ups such as "And how many of them were Korean?".
             since / until: only articles published in this date range (inclusive); a `date`
@@ -120,8 +121,8 @@ class Assistant:
         """
         started = time.perf_counter()
         question, note = clean_question(question)
-        if not 1 <= top_k <= 50:
-            raise QAConfigError(f"top_k must be between 1 and 50, not {top_k!r}")
+        if not 1 <= top_k <= MAX_TOP_K:
+            raise QAConfigError(f"top_k must be between 1 and {MAX_TOP_K}, not {top_k!r}")
         since_d, until_d = _as_date(since, "since"), _as_date(until, "until")
         if since_d and until_d and since_d > until_d:
             raise QAConfigError(f"since ({since_d}) is after until ({until_d})")

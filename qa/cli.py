@@ -16,7 +16,8 @@ from pathlib import Path
 
 import click
 
-from qa.settings import default_index_dir, default_model, fetch_config, offline_by_default
+from qa.api import MAX_TOP_K
+from qa.settings import default_index_dir, default_model, fetch_config
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,6 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
 
     Example: newsqa build && newsqa ask "When will Lee meet Meloni?"
     """
-    offline_by_default()
     level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
     for noisy in ("httpx", "httpcore", "sentence_transformers", "urllib3", "faiss", "bm25s"):
@@ -223,7 +223,7 @@ def info(index_dir: Path | None, as_json: bool) -> None:
 @cli.command()
 @click.argument("question")
 @index_option
-@click.option("--top-k", default=5, show_default=True, type=click.IntRange(1, 50))
+@click.option("--top-k", default=5, show_default=True, type=click.IntRange(1, MAX_TOP_K))
 @click.option("--since", default=None, help="Only articles published on or after (YYYY-MM-DD).")
 @click.option("--until", default=None, help="Only articles published on or before (YYYY-MM-DD).")
 @click.option("--json", "as_json", is_flag=True, help="Print the Answer as JSON.")
@@ -243,7 +243,7 @@ def ask(question: str, index_dir: Path | None, top_k: int, since: str | None, un
 
 @cli.command()
 @index_option
-@click.option("--top-k", default=5, show_default=True, type=click.IntRange(1, 50))
+@click.option("--top-k", default=5, show_default=True, type=click.IntRange(1, MAX_TOP_K))
 def chat(index_dir: Path | None, top_k: int) -> None:
     """A conversation in the terminal; follow-up questions use what was said before.
 

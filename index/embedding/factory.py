@@ -7,6 +7,7 @@ from index.embedding.hashing import HashEmbedder
 from index.embedding.names import DEFAULT_MODEL, HASH_EMBEDDER_NAME, parse_onnx_name
 from index.embedding.onnx_runtime import OnnxEmbedder
 from index.embedding.sentence_transformer import SentenceTransformerEmbedder
+from index.settings import keep_hub_offline
 
 __all__ = ["load_embedder"]
 
@@ -16,6 +17,7 @@ def load_embedder(name: str | None = None) -> Embedder:
     all-MiniLM-L6-v2, "MODEL:onnx-int8" or "MODEL:onnx" -> that model through ONNX Runtime
     (int8 or fp32, see `OnnxEmbedder`), anything else -> a sentence-transformers model of
     that name or path (loaded lazily, offline)."""
+    keep_hub_offline()  # before anything imports the hub's libraries
     if name == HASH_EMBEDDER_NAME:
         return HashEmbedder()
     onnx = parse_onnx_name(name)

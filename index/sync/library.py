@@ -106,7 +106,7 @@ def _copy_in(path: Path, library: Path, taken: set[str], skipped: list[Skipped])
         return skip("not a file")
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        return skip(f"file is {size / 1e6:.1f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB")
+        return skip(f"file is {size / 2**20:.1f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB")
     data = path.read_bytes()
     existing = _same_content(library, data)
     if existing is not None:
