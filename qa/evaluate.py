@@ -1,6 +1,7 @@
 """Evaluation data and metrics: QA datasets, BEIR retrieval sets, nDCG/recall/MRR, answer checks.
 
-Pure functions over plain data; `qa.eval_run` wires them to an `Assistant` for `newsqa eval`.
+Pure functions over plain data; `qa.eval_run` wires them to an `Assistant` for `newsqa eval`
+(and averages the metrics over a dataset).
 
 Formats:
 - "qa": JSONL with `{"id"?, "q", "answers": [...], "unanswerable"?: bool}` per line (also
@@ -25,7 +26,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,7 +36,6 @@ __all__ = [
     "BeirDataset",
     "EvalDataError",
     "QAExample",
-    "RetrievalSummary",
     "abstention_scores",
     "contains_answer",
     "detect_eval_format",
@@ -44,7 +44,6 @@ __all__ = [
     "mrr_at_k",
     "ndcg_at_k",
     "recall_at_k",
-    "summarize_retrieval",
 ]
 
 logger = logging.getLogger(__name__)
@@ -207,40 +206,6 @@ def abstention_scores(pairs: Iterable[tuple[bool, bool]]) -> tuple[float, float]
     due = sum(1 for _, s in pairs if s)
     vacuous = 1.0 if predicted == due == 0 else 0.0
     return (tp / predicted if predicted else vacuous, tp / due if due else vacuous)
-
-
-# -- summaries --------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class RetrievalSummary:
-    """Mean document-level metrics over the queries that have relevant documents."""
-
-    queries: int
-    k: int
-    ndcg: float
-    recall: float
-    mrr: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def rows(self) -> list[tuple[str, str]]:
-        """(metric, value) pairs for a two-column table."""
-        k = self.k
-        return [("queries", str(self.queries)), (f"nDCG@{k}", f"{self.ndcg:.4f}"),
-                (f"recall@{k}", f"{self.recall:.4f}"), (f"MRR@{k}", f"{self.mrr:.4f}")]
-
-
-def summarize_retrieval(rankings: Mapping[str, Sequence[str]],
-                        qrels: Mapping[str, Mapping[str, int]], *, k: int = 10) -> RetrievalSummary:
-    """Average nDCG/recall/MRR@k over the queries in `qrels` with a relevant document; a query
-    missing from `rankings` scores 0."""
-    qids = [q for q, rel in qrels.items() if any(r > 0 for r in rel.values())]
-    if not qids:
-        return RetrievalSummary(0, k, 0.0, 0.0, 0.0)
-    means = [sum(metric(rankings.get(q, ()), qrels[q], k) for q in qids) / len(qids)
-             for metric in (ndcg_at_k, recall_at_k, mrr_at_k)]
-    return RetrievalSummary(len(qids), k, *means)
 
 
 # -- helpers ----------------------------------------------------------------------------------
