@@ -161,11 +161,6 @@ class DocWriter:
         """Every chunk's BM25 terms, rows ascending."""
         return _tokens(self._conn.execute("SELECT row, tokens FROM chunk_tokens ORDER BY row"))
 
-    def tokens_from(self, first_row: int) -> tuple[NDArray[np.int64], list[list[str]]]:
-        """The BM25 terms of the chunks with a row >= `first_row`, rows ascending."""
-        query = "SELECT row, tokens FROM chunk_tokens WHERE row >= ? ORDER BY row"
-        return _tokens(self._conn.execute(query, (first_row,)))
-
     def counts(self) -> tuple[int, int, int]:
         """(articles, chunks, sentences)."""
         (articles,) = self._conn.execute("SELECT COUNT(*) FROM articles").fetchone()

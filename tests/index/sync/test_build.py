@@ -329,3 +329,24 @@ def test_removing_most_articles_shrinks_the_sqlite_file(tmp_path: Path) -> None:
     with open_index(tmp_path / "idx") as reader:
         assert reader.manifest.counts.articles == 10
         assert reader.article("a35").title == "Story number 35"
+
+
+def test_bm25_takes_the_new_chunks_terms_from_ingest(
+    news_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Neither a full build nor a sync reads the chunks' terms back from SQLite; a sync
+    gives the same BM25 as a fresh build of the same articles."""
+    from index.disk.docstore import DocWriter
+
+    def refuse(self: DocWriter) -> None:
+        raise AssertionError("BM25 terms read back from SQLite")
+
+    monkeypatch.setattr(DocWriter, "all_tokens", refuse)
+    build_index(tmp_path / "idx", [news_dir], embedder=HashEmbedder())
+    write_news(news_dir, "delta", "Delta ferry terminal opens", "A ferry terminal opened.")
+    (news_dir / "gamma.txt").unlink()
+    report = build_index(tmp_path / "idx", embedder=HashEmbedder())
+    assert report.added == ["delta"] and report.removed == ["gamma"]
+    build_index(tmp_path / "fresh", [news_dir], embedder=HashEmbedder())
+    queries = ["ferry terminal", "comet telescope", "river park council"]
+    assert _lexical_hits(tmp_path / "idx", queries) == _lexical_hits(tmp_path / "fresh", queries)
