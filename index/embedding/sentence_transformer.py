@@ -44,7 +44,7 @@ class SentenceTransformerEmbedder:
         device: torch device, "cpu" by default.
         sentence_vectors: how `encode_chunks` makes sentence vectors: "late-pooling" (one
             forward pass per chunk; the build runs at the model's chunk throughput) or
-            "separate" (each sentence embedded on its own: about 1.8x the build time, and
+            "separate" (each sentence embedded on its own: about twice the build time, and
             closer to the question embedding when scoring answer sentences).
     """
 
