@@ -280,7 +280,7 @@ class IndexReader:
         return Candidates(all_rows, dense_scores, lexical_scores, dense_rank, lexical_rank)
 
     def token_idf(self, terms: Sequence[str]) -> list[float]:
-        """BM25 IDF of each term (terms from `index.disk.lexical.tokenize`), aligned with
+        """BM25 IDF of each term (terms from `index.tokenize`), aligned with
         `terms`; a term in no chunk gets the highest IDF."""
         return self._lexical.idf(terms)
 

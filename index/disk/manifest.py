@@ -64,7 +64,7 @@ class Manifest:
     removed by the user (later syncs skip them); `duplicates` maps an article id that was
     not indexed to the id of the indexed article with the same content; `next_row` is the
     first chunk row a later incremental build may use; `store` is the vector store spec
-    (see `index.vectors.base`).
+    (see `index.vectors.spec`).
     """
 
     format_version: int = FORMAT_VERSION

@@ -135,8 +135,9 @@ def build_index(
             "embed", "lexical", "write".
         lock_timeout: seconds to wait for another build of the same index.
         store: where the vectors live: "faiss" (files in the index, the default for a new
-            index), "milvus://HOST:PORT/COLLECTION", or "milvus-lite:PATH" (see
-            `index.vectors.base`); None keeps the index's. A different one forces a full rebuild.
+            index), "milvus://HOST:PORT/COLLECTION", "milvus-lite:PATH" (see
+            `index.vectors.spec`), or a `StoreSpec`; None keeps the index's. A different
+            one forces a full rebuild.
 
     Raises:
         IndexLockedError: another build held the lock for `lock_timeout` seconds.

@@ -178,7 +178,7 @@ class CollectionGoneError(ValueError):
 
 
 class MilvusBackend:
-    """Stores of one collection (see `index.vectors.base.StoreBackend`)."""
+    """Stores of one collection (see `StoreBackend`)."""
 
     files = (MILVUS_FILE,)
 
