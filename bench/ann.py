@@ -7,7 +7,7 @@ query, on real MiniLM chunk vectors and, for size, real plus synthetic ones.
 Queries are the realtimeqa dev questions embedded with MiniLM. Sizes past the real vectors
 add synthetic ones: a random real vector plus Gaussian noise (cosine ~0.85 to it),
 normalised. "exact" is the store's float16 brute force, its recall measured against
-float32 brute force; "store" is `index.faiss_store.FaissStore` as a build writes it and a
+float32 brute force; "store" is `index.vectors.faiss.FaissStore` as a build writes it and a
 reader opens it (IVF past ANN_MIN_VECTORS, memory-mapped past MMAP_MIN_BYTES).
 """
 
@@ -24,7 +24,8 @@ import numpy as np
 from common import REALTIMEQA, percentile, require, save, table
 
 from index import load_embedder
-from index.faiss_store import (
+from index.disk.layout import FAISS_FILE, require_generation
+from index.vectors.faiss import (
     ANN_MIN_VECTORS,
     FaissBackend,
     FaissStore,
@@ -34,7 +35,6 @@ from index.faiss_store import (
     nlist_for,
     nprobe_for,
 )
-from index.layout import FAISS_FILE, require_generation
 
 K = 10
 NOISE_COSINE = 0.85

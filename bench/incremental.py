@@ -30,7 +30,7 @@ from common import REALTIMEQA, realtimeqa_subset, require, save, table, timed, w
 from corpus import chunk_article, embedding_text, load_articles
 from corpus.chunking import ChunkConfig
 from index import add_files, build_index, load_embedder, open_index, remove_articles
-from index.embedder import encode_chunks
+from index.embedding.base import encode_chunks
 
 
 def main() -> None:
@@ -123,7 +123,7 @@ def run(args: argparse.Namespace, work: Path) -> None:
 
     def embed_alone() -> int:
         """Chunk the article and embed its chunks with their sentence vectors, exactly the
-        model work a build does for it (`index.embedder.encode_chunks`)."""
+        model work a build does for it (`index.embedding.base.encode_chunks`)."""
         texts, spans = [], []
         for article in load_articles([article_file]).articles:
             for chunk in chunk_article(article, config, count_tokens=embedder.count_tokens):

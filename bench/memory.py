@@ -23,7 +23,7 @@ from common import save, subset_index, table, work_dir
 from load import HOST, check_reply, free_port, realtime_questions
 
 from index import open_index
-from index.layout import live_generation
+from index.disk.layout import live_generation
 
 
 def main() -> None:

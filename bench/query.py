@@ -22,10 +22,11 @@ from pathlib import Path
 import faiss
 from common import REALTIMEQA, percentile, require, save, subset_index, table, work_dir
 
-from index.faiss_store import all_vectors
-from index.layout import FAISS_FILE, require_generation
-from index.manifest import read_manifest, write_manifest
-from index.store import DEFAULT_STORE, parse_store_spec, store_backend
+from index.disk.layout import FAISS_FILE, require_generation
+from index.disk.manifest import read_manifest, write_manifest
+from index.vectors.factory import store_backend
+from index.vectors.faiss import all_vectors
+from index.vectors.spec import DEFAULT_STORE, StoreSpec, parse_store_spec
 from qa import Assistant
 
 
@@ -64,7 +65,7 @@ def main() -> None:
         run(args)
 
 
-def moved_to_store(index_dir: Path, spec: str, target: Path) -> Path:
+def moved_to_store(index_dir: Path, spec: StoreSpec, target: Path) -> Path:
     """A copy of the FAISS index at `index_dir` at `target`, its vectors moved to `spec`."""
     shutil.copytree(index_dir, target, ignore=shutil.ignore_patterns(".lock", "tmp-*"))
     folder = require_generation(target)
@@ -76,7 +77,7 @@ def moved_to_store(index_dir: Path, spec: str, target: Path) -> Path:
     store.save(folder)
     store.close()
     (folder / FAISS_FILE).unlink()
-    write_manifest(folder, dataclasses.replace(manifest, store=spec))
+    write_manifest(folder, dataclasses.replace(manifest, store=str(spec)))
     return target
 
 
@@ -107,13 +108,13 @@ def run(args: argparse.Namespace) -> None:
         p50 = percentile(times, 0.5)
         if name.startswith("limit"):
             base = p50
-        rows.append({"what": name, "store": args.store.split(":")[0], "chunks": reader.size,
+        rows.append({"what": name, "store": args.store.kind, "chunks": reader.size,
                      "p50 ms": p50,
                      "p95 ms": percentile(times, 0.95), "x limit": p50 / base if base else 0.0})
     print(table(rows, f"Query latency, warm, {len(items)} questions x {args.rounds} "
                       "(goal at 30k+ chunks: p50 <= 30 ms, p95 <= 80 ms)"))
-    kind = args.store.split(":")[0]
-    save("query" if kind == DEFAULT_STORE else f"query-{kind}",
+    kind = args.store.kind
+    save("query" if args.store == DEFAULT_STORE else f"query-{kind}",
          {"index_chunks": reader.size, "store": kind, "rows": rows})
 
 

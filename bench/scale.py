@@ -57,11 +57,11 @@ import numpy as np
 from common import REALTIMEQA, percentile, realtimeqa_subset, require, save, table, work_dir
 
 from index import IndexStoreError, build_index, load_embedder, remove_articles
-from index.embedder import Embedder
-from index.faiss_store import ANN_MIN_VECTORS, FaissStore, all_vectors, ivf_index
-from index.layout import FAISS_FILE, LOCK_FILE, remove_old_generations, require_generation
-from index.locking import build_lock
-from index.manifest import Manifest, read_manifest, write_manifest
+from index.disk.layout import FAISS_FILE, LOCK_FILE, remove_old_generations, require_generation
+from index.disk.locking import build_lock
+from index.disk.manifest import Manifest, read_manifest, write_manifest
+from index.embedding.base import Embedder
+from index.vectors.faiss import ANN_MIN_VECTORS, FaissStore, all_vectors, ivf_index
 from qa import Assistant
 
 SIZES = (1_000, 10_000, 30_000)

@@ -24,7 +24,7 @@ from common import percentile, save, table, work_dir
 from query import moved_to_store, questions
 
 from index import load_embedder, open_index
-from index.store import parse_store_spec
+from index.vectors.spec import StoreSpec, parse_store_spec
 from qa import Assistant
 
 Case = tuple[str, str, int, bool]  # (store, what: "search" or "ask", FAISS threads, filtered)
@@ -50,7 +50,7 @@ def main() -> None:
                                                  work / "lite")}
         try:
             for n, spec in enumerate(args.store):
-                folders[spec] = moved_to_store(args.index, spec, work / f"server-{n}")
+                folders[str(spec)] = moved_to_store(args.index, spec, work / f"server-{n}")
             run(args, folders)
         finally:
             for spec in args.store:
@@ -107,12 +107,11 @@ def label(name: str) -> str:
     return f"milvus server {name.split('/')[2]}" if name.startswith("milvus://") else name
 
 
-def drop_collection(spec: str) -> None:
+def drop_collection(spec: StoreSpec) -> None:
     from pymilvus import MilvusClient
 
-    address, collection = spec[len("milvus://"):].split("/")
-    client = MilvusClient(f"http://{address}")
-    client.drop_collection(collection)
+    client = MilvusClient(spec.uri)
+    client.drop_collection(spec.collection)
     client.close()
 
 

@@ -1,9 +1,20 @@
 """Chunks in, a durable searchable index out: embedders, vector stores (FAISS or Milvus),
-BM25 + SQLite stores, incremental atomic builds, and `IndexReader` for the query path."""
+BM25 + SQLite stores, incremental atomic builds, and `IndexReader` for the query path.
 
-from index.build import BuildReport, build_index
-from index.docstore import ArticleRecord
-from index.embedder import Embedder, HashEmbedder, load_embedder
+Subpackages, each importing only from those listed before it: `embedding` (the `Embedder`
+protocol and its models), `disk` (the files of an index folder), `vectors` (where the
+chunk vectors live), `sync` (building: plan, then write). This module is the public face.
+"""
+
+from index.disk.docstore import ArticleRecord
+from index.disk.layout import live_generation
+from index.disk.lexical import tokenize
+from index.disk.manifest import Manifest
+from index.embedding.base import Embedder
+from index.embedding.factory import load_embedder
+from index.embedding.hashing import HashEmbedder
+from index.embedding.names import DEFAULT_MODEL
+from index.embedding.sentence_transformer import SentenceTransformerEmbedder
 from index.errors import (
     ArticleNotFoundError,
     EmbedderError,
@@ -14,14 +25,16 @@ from index.errors import (
     IndexStoreError,
     VectorStoreError,
 )
-from index.info import index_info
-from index.lexical import tokenize
-from index.library import add_files, remove_articles
-from index.manifest import Manifest
+from index.info import index_info, index_manifest
 from index.reader import Candidates, IndexReader, open_index
-from index.st_embedder import SentenceTransformerEmbedder
+from index.sync.build import BuildReport, build_index
+from index.sync.library import MAX_FILE_BYTES, add_files, remove_articles
+from index.sync.web import WebReport, add_urls, has_web_sources, refresh_web
+from index.vectors.milvus_client import set_client_log_level
 
 __all__ = [
+    "DEFAULT_MODEL",
+    "MAX_FILE_BYTES",
     "ArticleNotFoundError",
     "ArticleRecord",
     "BuildReport",
@@ -38,11 +51,18 @@ __all__ = [
     "Manifest",
     "SentenceTransformerEmbedder",
     "VectorStoreError",
+    "WebReport",
     "add_files",
+    "add_urls",
     "build_index",
+    "has_web_sources",
     "index_info",
+    "index_manifest",
+    "live_generation",
     "load_embedder",
     "open_index",
+    "refresh_web",
     "remove_articles",
+    "set_client_log_level",
     "tokenize",
 ]

@@ -14,6 +14,7 @@ __all__ = [
     "IndexNotFoundError",
     "IndexStoreError",
     "VectorStoreError",
+    "short_reason",
 ]
 
 
@@ -53,3 +54,14 @@ class ArticleNotFoundError(IndexStoreError, KeyError):
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return str(self.args[0]) if self.args else ""
+
+
+def short_reason(error: BaseException, limit: int = 200) -> str:
+    """`error`'s message on one line of at most `limit` characters, to name the cause in a
+    message of ours. FAISS's messages name the C++ function and file first, and the useful
+    part comes last ("Error in void faiss::write_index(...) at index_write.cpp:499: Error:
+    'ret == (size * 4)' failed: write error ..."): of those only that last part is kept."""
+    text = " ".join(str(error).split())
+    if text.startswith("Error in "):
+        text = text.rsplit("Error: ", 1)[-1]
+    return text[:limit] or type(error).__name__

@@ -5,11 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from index.layout import generation_number, require_generation
-from index.manifest import read_manifest
-from index.web_sources import WebSources
+from index.disk.layout import generation_number, require_generation
+from index.disk.manifest import Manifest, read_manifest
+from index.disk.web_sources import WebSources
 
-__all__ = ["index_info"]
+__all__ = ["index_info", "index_manifest"]
+
+
+def index_manifest(index_dir: str | Path) -> Manifest:
+    """The manifest of the live generation: what it holds and how it was built.
+
+    Raises:
+        IndexNotFoundError, IndexFormatError: as `open_index`.
+    """
+    return read_manifest(require_generation(Path(index_dir)))
 
 
 def index_info(index_dir: str | Path) -> dict[str, Any]:

@@ -2,8 +2,8 @@
 
 The BM25 matrix and the chunk-to-article filter arrays are held in memory, the vectors in
 the index's vector store (a FAISS file, memory-mapped when large, or a Milvus collection:
-see `index.store`); chunk text, articles and sentence vectors are read from SQLite on demand (one
-query per call, with a small cache), so the query path stays in the milliseconds.
+see `index.vectors`); chunk text, articles and sentence vectors are read from SQLite on
+demand (one query per call, with a small cache), so the query path stays in the milliseconds.
 """
 
 from __future__ import annotations
@@ -11,34 +11,36 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import ClassVar, Generic, TypeVar
+from typing import ClassVar, TypeVar
 
 import numpy as np
+from cachetools import LRUCache
 from numpy.typing import NDArray
 
 from corpus import Article, Chunk
-from index.docstore import ArticleRecord, DocStore
-from index.embedder import Embedder
+from index.disk.docstore import ArticleRecord, DocStore
+from index.disk.layout import LEXICAL_DIR, SQLITE_FILE, generation_number, require_generation
+from index.disk.lexical import ROWS_FILE, LegacyLexicalFormat, LexicalIndex, tokenize
+from index.disk.manifest import Manifest, read_manifest
+from index.embedding.base import Embedder
 from index.errors import (
     ArticleNotFoundError,
     EmbedderMismatchError,
     IndexFormatError,
+    short_reason,
 )
-from index.layout import LEXICAL_DIR, SQLITE_FILE, generation_number, require_generation
-from index.lexical import ROWS_FILE, LegacyLexicalFormat, LexicalIndex, tokenize
-from index.manifest import Manifest, read_manifest
-from index.store import VectorStore, store_backend
+from index.vectors.base import VectorStore
+from index.vectors.factory import store_backend
+from index.vectors.spec import parse_store_spec
 
 __all__ = ["Candidates", "IndexReader", "open_index"]
 
 logger = logging.getLogger(__name__)
 
-_K = TypeVar("_K")
 _V = TypeVar("_V")
 _REBUILD = "rebuild with 'newsqa build --full'"
 
@@ -53,20 +55,21 @@ def open_index(index_dir: str | Path) -> IndexReader:
         VectorStoreError: its vector store (a Milvus server) cannot be used.
     """
     index_dir = Path(index_dir)
-    for attempt in range(3):
+    tries = 3
+    while True:
         folder = require_generation(index_dir)
         try:
             return _open_generation(index_dir, folder)
         except IndexFormatError:
             # Two builds finished while we opened it and the folder was deleted: retry.
-            if attempt == 2 or folder.exists():
+            tries -= 1
+            if not tries or folder.exists():
                 raise
-    raise AssertionError("unreachable")
 
 
 def _open_generation(index_dir: Path, folder: Path) -> IndexReader:
     manifest = read_manifest(folder)
-    backend = store_backend(manifest.store)
+    backend = store_backend(parse_store_spec(manifest.store))
     for name in (*backend.files, SQLITE_FILE, f"{LEXICAL_DIR}/{ROWS_FILE}"):
         if not (folder / name).is_file():
             raise IndexFormatError(
@@ -119,12 +122,10 @@ def _load_part(path: Path, load: Callable[[Path], _V]) -> _V:
         return load(path)
     except (OSError, EOFError, RuntimeError, ValueError, KeyError, TypeError, AttributeError,
             sqlite3.DatabaseError) as e:
-        # FAISS errors name the C++ function first; the useful part comes last. numpy
-        # raises EOFError for an empty .npy file, bm25s TypeError/AttributeError for
-        # parameters that are not the JSON object it wrote.
-        reason = str(e).replace("\n", " ").rsplit("Error: ", 1)[-1][:200]
+        # numpy raises EOFError for an empty .npy file, TypeError/AttributeError come from
+        # parameters that are not the JSON object that was written.
         raise IndexFormatError(
-            f"index file '{path}' is corrupt or truncated ({reason}); {_REBUILD}"
+            f"index file '{path}' is corrupt or truncated ({short_reason(e)}); {_REBUILD}"
         ) from e
 
 
@@ -170,9 +171,10 @@ class IndexReader:
         self._vectors = vectors
         self._lexical = lexical
         self._docs = docs
-        self._chunk_cache: _Lru[int, Chunk] = _Lru(8192)
-        self._sentence_cache: _Lru[int, NDArray[np.float32]] = _Lru(2048)
-        self._terms_cache: _Lru[int, tuple[frozenset[str], ...]] = _Lru(8192)
+        self._chunk_cache: LRUCache[int, Chunk] = LRUCache(8192)
+        self._sentence_cache: LRUCache[int, NDArray[np.float32]] = LRUCache(2048)
+        self._cache_lock = threading.Lock()  # cachetools' caches are not thread-safe
+        self._terms_cache: LRUCache[int, tuple[frozenset[str], ...]] = LRUCache(8192)
         self._articles: list[ArticleRecord] | None = None
         self._article_bm25: LexicalIndex | None = None
         self._article_chunks: NDArray[np.int64] | None = None
@@ -309,19 +311,21 @@ class IndexReader:
         return self._row_article[np.searchsorted(self._rows, np.asarray(rows, dtype=np.int64))]
 
     def token_idf(self, terms: Sequence[str]) -> list[float]:
-        """BM25 IDF of each term (terms from `index.lexical.tokenize`), aligned with
+        """BM25 IDF of each term (terms from `index.tokenize`), aligned with
         `terms`; a term in no chunk gets the highest IDF."""
         return self._lexical.idf(terms)
 
     def chunks(self, rows: Sequence[int]) -> list[Chunk]:
         """The chunks of `rows`, in the same order. Raises KeyError for an unknown row."""
         wanted = [int(r) for r in rows]
-        cached = {r: self._chunk_cache.get(r) for r in dict.fromkeys(wanted)}
+        with self._cache_lock:
+            cached = {r: self._chunk_cache.get(r) for r in dict.fromkeys(wanted)}
         missing = [r for r, chunk in cached.items() if chunk is None]
         if missing:
-            for row, chunk in self._docs.chunks(missing).items():
-                self._chunk_cache.put(row, chunk)
-                cached[row] = chunk
+            read = self._docs.chunks(missing)
+            with self._cache_lock:
+                self._chunk_cache.update(read)
+            cached.update(read)
         found = [cached[r] for r in wanted]
         unknown = [r for r, c in zip(wanted, found, strict=True) if c is None]
         if unknown:
@@ -331,27 +335,33 @@ class IndexReader:
     def sentence_vectors(self, rows: Sequence[int]) -> dict[int, NDArray[np.float32]]:
         """Per chunk row, its sentence vectors (len(chunk.sentences), dim) float32,
         aligned with `chunk.sentences`. Unknown rows are left out."""
-        found = {r: self._sentence_cache.get(r) for r in dict.fromkeys(int(r) for r in rows)}
+        with self._cache_lock:
+            found = {r: self._sentence_cache.get(r) for r in dict.fromkeys(int(r) for r in rows)}
         missing = [r for r, vectors in found.items() if vectors is None]
         if missing:
-            for row, vectors in self._docs.sentence_vectors(missing, self.dim).items():
+            read = self._docs.sentence_vectors(missing, self.dim)
+            for vectors in read.values():
                 vectors.setflags(write=False)  # shared through the cache
-                self._sentence_cache.put(row, vectors)
-                found[row] = vectors
+            with self._cache_lock:
+                self._sentence_cache.update(read)
+            found.update(read)
         return {r: v for r, v in found.items() if v is not None}
 
     def sentence_terms(self, rows: Sequence[int]) -> dict[int, tuple[frozenset[str], ...]]:
         """Per chunk row, the BM25 terms of each of its sentences (see `tokenize`), aligned
         with `chunk.sentences`."""
         wanted = list(dict.fromkeys(int(r) for r in rows))
-        found = {r: self._terms_cache.get(r) for r in wanted}
+        with self._cache_lock:
+            found = {r: self._terms_cache.get(r) for r in wanted}
         missing = [r for r, terms in found.items() if terms is None]
         if missing:
+            read = {}
             for row, chunk in zip(missing, self.chunks(missing), strict=True):
-                terms = tuple(frozenset(tokenize(chunk.text[s - chunk.start: e - chunk.start]))
-                              for s, e in chunk.sentences)
-                self._terms_cache.put(row, terms)
-                found[row] = terms
+                read[row] = tuple(frozenset(tokenize(chunk.text[s - chunk.start: e - chunk.start]))
+                                  for s, e in chunk.sentences)
+            with self._cache_lock:
+                self._terms_cache.update(read)
+            found.update(read)
         return found  # type: ignore[return-value]
 
     def article(self, article_id: str) -> Article:
@@ -409,26 +419,3 @@ class IndexReader:
     def close(self) -> None:
         self._docs.close()
         self._vectors.close()
-
-
-class _Lru(Generic[_K, _V]):
-    """A small thread-safe least-recently-used cache."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._items: OrderedDict[_K, _V] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: _K) -> _V | None:
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
-
-    def put(self, key: _K, value: _V) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)

@@ -6,12 +6,14 @@
 """
 
 from qa.answer import AnswerConfig
-from qa.api import Assistant
+from qa.api import MAX_QUESTION_CHARS, MAX_TOP_K, Assistant
 from qa.errors import QAConfigError, QAError, QuestionError
 from qa.retrieve import RetrievalConfig
 from qa.types import Answer, Citation, DateNote, Hit, ShortAnswer
 
 __all__ = [
+    "MAX_QUESTION_CHARS",
+    "MAX_TOP_K",
     "Answer",
     "AnswerConfig",
     "Assistant",

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from index.lexical import tokenize
+from index import tokenize
 
 _ROLES = (
     r"Prime Minister|Deputy Prime Minister|Foreign Minister|Defense Minister|Finance Minister|"

@@ -21,13 +21,13 @@ from index import (
     Embedder,
     IndexReader,
     IndexStoreError,
+    SentenceTransformerEmbedder,
     add_files,
+    live_generation,
     load_embedder,
     open_index,
     remove_articles,
 )
-from index.layout import live_generation
-from index.st_embedder import SentenceTransformerEmbedder
 from qa.answer import AnswerConfig, compose_answer
 from qa.errors import QAConfigError, QuestionError
 from qa.followup import rewrite_query
@@ -37,11 +37,12 @@ from qa.types import Answer
 
 if TYPE_CHECKING:
     from corpus.web import FetchConfig
-    from index.web import WebReport
+    from index import WebReport
 
 logger = logging.getLogger(__name__)
 
-MAX_QUESTION_CHARS = 1000
+MAX_QUESTION_CHARS = 1000  # longer questions are cut, with a note (every surface)
+MAX_TOP_K = 50  # passages an answer may cite
 Progress = Callable[[str, int, int], None]
 
 
@@ -108,7 +109,7 @@ class Assistant:
 
         Args:
             question: the question, in plain text.
-            top_k: how many passages to cite at most (1-50).
+            top_k: how many passages to cite at most (1 to `MAX_TOP_K`, 50).
             history: earlier turns as (question, answer_text) pairs, oldest first; used to
                 resolve follow-ups such as "And how many of them were Korean?".
             since / until: only articles published in this date range (inclusive); a `date`
@@ -179,14 +180,14 @@ class Assistant:
         progress: Progress | None = None,
         fetch_config: FetchConfig | None = None,
     ) -> WebReport:
-        """Add article pages and feeds from the web (see `index.web.add_urls`), then serve
+        """Add article pages and feeds from the web (see `index.add_urls`), then serve
         the new index. Feeds are remembered: a later `newsqa build` adds their new items.
 
         Returns:
             A `WebReport`: per-URL results (`results`), the ids added or changed, the
             `failures` (each names its URL and reason) and the `build` that followed.
         """
-        from index.web import add_urls
+        from index import add_urls
 
         report = add_urls(self.index_dir, list(urls), embedder=self.embedder,
                           fetch_config=fetch_config, progress=progress)

@@ -12,8 +12,7 @@ import click
 from qa.api import Assistant
 from qa.errors import QAError
 from qa.render import format_answer
-
-HISTORY_FILE = ".newsqa_history"
+from qa.settings import chat_history_file
 
 
 def run_chat(index_dir: Path, *, top_k: int = 5, max_turns: int = 6,
@@ -53,7 +52,7 @@ def _enable_readline() -> None:
         import readline
     except ImportError:
         return
-    path = Path.home() / HISTORY_FILE
+    path = chat_history_file()
     with contextlib.suppress(OSError):
         readline.read_history_file(path)
     readline.set_history_length(1000)

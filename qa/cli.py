@@ -17,7 +17,8 @@ from pathlib import Path
 
 import click
 
-from qa.settings import default_index_dir, default_model, fetch_config, offline_by_default
+from qa.api import MAX_TOP_K
+from qa.settings import default_index_dir, default_model, fetch_config
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +50,6 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
 
     Example: newsqa build && newsqa ask "When will Lee meet Meloni?"
     """
-    offline_by_default()
     level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
     for noisy in ("httpx", "httpcore", "sentence_transformers", "urllib3", "faiss", "bm25s"):
@@ -61,7 +61,7 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
     # process holds, with tracebacks; the error they end in is our one line. pymilvus
     # configures its loggers itself when imported (later, for a Milvus index only).
     # --debug shows them.
-    from index.milvus_client import set_client_log_level
+    from index import set_client_log_level
 
     quiet = logging.CRITICAL + 1
     set_client_log_level(None if debug else quiet)
@@ -145,7 +145,7 @@ def build(sources: tuple[Path, ...], index_dir: Path | None, full: bool, model: 
 def _sync_web(index_dir: Path, *, pages: bool) -> None:
     """Read the index's feeds (and pages) again before a build; failures are printed,
     they don't fail the build."""
-    from index.web import has_web_sources, refresh_web
+    from index import has_web_sources, refresh_web
     from qa.web import failure_line
 
     if not has_web_sources(index_dir):
@@ -174,8 +174,7 @@ def add(urls: tuple[str, ...], index_dir: Path | None, model: str | None, as_jso
 
     Example: newsqa add https://example.com/news/rss.xml https://example.com/2026/01/story.html
     """
-    from index import load_embedder
-    from index.web import add_urls
+    from index import add_urls, load_embedder
     from qa.web import embedder_name, failure_line, report_lines
 
     index_dir = resolve_index(index_dir)
@@ -250,7 +249,7 @@ def info(index_dir: Path | None, as_json: bool) -> None:
 @cli.command()
 @click.argument("question")
 @index_option
-@click.option("--top-k", default=5, show_default=True, type=click.IntRange(1, 50))
+@click.option("--top-k", default=5, show_default=True, type=click.IntRange(1, MAX_TOP_K))
 @click.option("--since", default=None, help="Only articles published on or after (YYYY-MM-DD).")
 @click.option("--until", default=None, help="Only articles published on or before (YYYY-MM-DD).")
 @AS_OF_OPTION
@@ -272,7 +271,7 @@ def ask(question: str, index_dir: Path | None, top_k: int, since: str | None, un
 
 @cli.command()
 @index_option
-@click.option("--top-k", default=5, show_default=True, type=click.IntRange(1, 50))
+@click.option("--top-k", default=5, show_default=True, type=click.IntRange(1, MAX_TOP_K))
 @AS_OF_OPTION
 def chat(index_dir: Path | None, top_k: int, as_of: date | None) -> None:
     """A conversation in the terminal; follow-up questions use what was said before.

@@ -1,6 +1,7 @@
 """Evaluation data and metrics: QA datasets, BEIR retrieval sets, nDCG/recall/MRR, answer checks.
 
-Pure functions over plain data; `qa.eval_run` wires them to an `Assistant` for `newsqa eval`.
+Pure functions over plain data; `qa.eval_run` wires them to an `Assistant` for `newsqa eval`
+(and averages the metrics over a dataset).
 
 Formats:
 - "qa": JSONL with `{"id"?, "q", "answers": [...], "unanswerable"?: bool}` per line (also
@@ -27,7 +28,7 @@ import string
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,7 +38,6 @@ __all__ = [
     "BeirDataset",
     "EvalDataError",
     "QAExample",
-    "RetrievalSummary",
     "abstention_scores",
     "contains_answer",
     "detect_eval_format",
@@ -47,7 +47,6 @@ __all__ = [
     "ndcg_at_k",
     "recall_at_k",
     "squad_em_f1",
-    "summarize_retrieval",
 ]
 
 logger = logging.getLogger(__name__)
@@ -243,40 +242,6 @@ def abstention_scores(pairs: Iterable[tuple[bool, bool]]) -> tuple[float, float]
     due = sum(1 for _, s in pairs if s)
     vacuous = 1.0 if predicted == due == 0 else 0.0
     return (tp / predicted if predicted else vacuous, tp / due if due else vacuous)
-
-
-# -- summaries --------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class RetrievalSummary:
-    """Mean document-level metrics over the queries that have relevant documents."""
-
-    queries: int
-    k: int
-    ndcg: float
-    recall: float
-    mrr: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def rows(self) -> list[tuple[str, str]]:
-        """(metric, value) pairs for a two-column table."""
-        k = self.k
-        return [("queries", str(self.queries)), (f"nDCG@{k}", f"{self.ndcg:.4f}"),
-                (f"recall@{k}", f"{self.recall:.4f}"), (f"MRR@{k}", f"{self.mrr:.4f}")]
-
-
-def summarize_retrieval(rankings: Mapping[str, Sequence[str]],
-                        qrels: Mapping[str, Mapping[str, int]], *, k: int = 10) -> RetrievalSummary:
-    """Average nDCG/recall/MRR@k over the queries in `qrels` with a relevant document; a query
-    missing from `rankings` scores 0."""
-    qids = [q for q, rel in qrels.items() if any(r > 0 for r in rel.values())]
-    if not qids:
-        return RetrievalSummary(0, k, 0.0, 0.0, 0.0)
-    means = [sum(metric(rankings.get(q, ()), qrels[q], k) for q in qids) / len(qids)
-             for metric in (ndcg_at_k, recall_at_k, mrr_at_k)]
-    return RetrievalSummary(len(qids), k, *means)
 
 
 # -- helpers ----------------------------------------------------------------------------------

@@ -1,4 +1,8 @@
-"""The environment, read in one place: where the index lives, which model to use."""
+"""The environment the qa layer reads, in one place: where the index lives, which model to
+use, the web fetcher's limits, the chat history (`$NEWSQA_INDEX`, `$XDG_DATA_HOME`,
+`$NEWSQA_MODEL`, `$NEWSQA_FETCH_DELAY`, `$NEWSQA_FETCH_TIMEOUT`, `$HOME`). The index
+layer's own (the hub kept offline, the cache folder, the Milvus token) is read in
+`index.settings`, the UI's in `ui.settings`."""
 
 from __future__ import annotations
 
@@ -7,31 +11,30 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from corpus.errors import ConfigError
+from index import DEFAULT_MODEL
 
 if TYPE_CHECKING:
     from corpus.web import FetchConfig
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
-
 
 def default_index_dir() -> Path:
-    """`$NEWSQA_INDEX`, else `$XDG_DATA_HOME/newsqa/index` (~/.local/share/newsqa/index)."""
+    """`$NEWSQA_INDEX`, else `$XDG_DATA_HOME/newsqa/index` (~/.local/share/newsqa/index).
+    The XDG place on every platform, not platformdirs' own (~/Library/... on macOS): the
+    documented place, where existing indexes are."""
     if os.environ.get("NEWSQA_INDEX"):
         return Path(os.environ["NEWSQA_INDEX"]).expanduser()
     data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
     return Path(data_home) / "newsqa" / "index"
 
 
+def chat_history_file() -> Path:
+    """Where `newsqa chat` keeps its readline history: ~/.newsqa_history."""
+    return Path.home() / ".newsqa_history"
+
+
 def default_model() -> str:
     """`$NEWSQA_MODEL`, else the packaged all-MiniLM-L6-v2."""
     return os.environ.get("NEWSQA_MODEL") or DEFAULT_MODEL
-
-
-def offline_by_default() -> None:
-    """Keep the Hugging Face hub off unless the user turned it on explicitly."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 
 def fetch_config() -> FetchConfig:

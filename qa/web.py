@@ -1,6 +1,6 @@
 """News from the web at the command line: what `newsqa add`, `newsqa build` and
 `newsqa watch` print about the URLs they read, and the watch loop. The work itself is
-`index.web` (`add_urls`, `refresh_web`) and `index.build_index`."""
+`index.add_urls`, `index.refresh_web` and `index.build_index`."""
 
 from __future__ import annotations
 
@@ -13,12 +13,16 @@ from pathlib import Path
 
 from corpus.errors import CorpusError, FetchError
 from corpus.web import FetchConfig
-from index import build_index
-from index.embedder import Embedder
-from index.errors import IndexNotFoundError, IndexStoreError
-from index.layout import require_generation
-from index.manifest import read_manifest
-from index.web import WebReport, has_web_sources, refresh_web
+from index import (
+    Embedder,
+    IndexNotFoundError,
+    IndexStoreError,
+    WebReport,
+    build_index,
+    has_web_sources,
+    index_manifest,
+    refresh_web,
+)
 
 __all__ = ["embedder_name", "failure_line", "parse_interval", "report_lines", "watch"]
 
@@ -77,7 +81,7 @@ def embedder_name(index_dir: Path, model: str | None, default: str) -> str:
     if model:
         return model
     try:
-        return read_manifest(require_generation(index_dir)).embedder.name
+        return index_manifest(index_dir).embedder.name
     except IndexNotFoundError:
         return default
 

@@ -10,12 +10,13 @@ import gradio; the first use of `build_app` or `launch` does (with analytics swi
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
+
+from ui.settings import switch_gradio_analytics_off
 
 # Gradio reads this when it is imported; ui.app and ui.server import it only after this
 # package __init__ has run, so no analytics call ever leaves the machine.
-os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+switch_gradio_analytics_off()
 
 if TYPE_CHECKING:
     from ui.app import build_app

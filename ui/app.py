@@ -12,8 +12,15 @@ from typing import Any
 
 import gradio as gr
 
+from qa.api import MAX_TOP_K
 from ui import handlers, links
-from ui.handlers import ALLOWED_EXTENSIONS, LIBRARY_HEADERS, AssistantLike, Turn
+from ui.handlers import (
+    ALLOWED_EXTENSIONS,
+    LIBRARY_HEADERS,
+    MAX_UPLOAD_BYTES,
+    AssistantLike,
+    Turn,
+)
 from ui.render import EMPTY_SOURCES
 from ui.style import HEADER_HTML
 
@@ -122,7 +129,7 @@ def _ask_tab() -> tuple[Any, ...]:
                 ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=80,
                                     elem_id="nq-ask")
             with gr.Row(equal_height=False, elem_id="nq-controls"):
-                top_k = gr.Slider(1, 10, value=5, step=1, label="Sources (top-k)", scale=3,
+                top_k = gr.Slider(1, MAX_TOP_K, value=5, step=1, label="Sources (top-k)", scale=3,
                                   elem_id="nq-top-k")
                 since = gr.Textbox(label="From date", placeholder="YYYY-MM-DD", scale=2,
                                    max_lines=1, elem_id="nq-since")
@@ -151,7 +158,8 @@ def _library_tab() -> tuple[Any, ...]:
     with gr.Row(equal_height=False):
         with gr.Column():
             files = gr.File(
-                label=f"Add articles ({', '.join(ALLOWED_EXTENSIONS)}; up to 20 MB each)",
+                label=f"Add articles ({', '.join(ALLOWED_EXTENSIONS)}; up to "
+                      f"{MAX_UPLOAD_BYTES // 2**20} MB each)",
                 file_count="multiple",
                 type="filepath",
                 elem_id="nq-upload",

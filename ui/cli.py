@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
@@ -39,9 +38,10 @@ def serve(
     from qa import Assistant
     from qa.settings import default_index_dir, default_model
     from ui import launch
+    from ui.settings import auth_from_environment
 
     index_dir = index_dir or default_index_dir()
-    credentials = _parse_auth(auth or os.environ.get("NEWSQA_AUTH"))
+    credentials = _parse_auth(auth or auth_from_environment())
     embedder = None
     try:
         open_index(index_dir).close()

@@ -18,7 +18,9 @@ from typing import Any, Protocol
 
 from corpus import Article, ArticleFormatError, CorpusError
 from corpus.load import SUPPORTED_EXTENSIONS
+from index import MAX_FILE_BYTES
 from index.errors import IndexStoreError
+from qa.api import MAX_TOP_K
 from qa.errors import QAError
 from qa.types import Answer
 from ui.render import (
@@ -51,8 +53,7 @@ __all__ = [
 ]
 
 ALLOWED_EXTENSIONS: tuple[str, ...] = SUPPORTED_EXTENSIONS  # what the loader can read
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-MAX_QUESTION_CHARS = 5000  # the assistant shortens long questions itself, with a note
+MAX_UPLOAD_BYTES = MAX_FILE_BYTES  # the index's limit on an added file, checked up front
 MAX_HISTORY_TURNS = 20
 LIBRARY_HEADERS = ["Title", "Published", "Byline", "Passages", "ID"]
 STAGE_LABELS = {
@@ -170,12 +171,6 @@ def ask_question(
     unchanged = ChatResult(chat_messages(turns), turns, "", question)
     if not question:
         return _with_warning(unchanged, "Type a question first.")
-    if len(question) > MAX_QUESTION_CHARS:
-        return _with_warning(
-            unchanged,
-            f"The question is {len(question):,} characters long; "
-            f"shorten it to at most {MAX_QUESTION_CHARS:,}.",
-        )
     try:
         start, end = parse_date_range(since, until)
         day = _parse_date(as_of, "'As of'") or date.today()
@@ -234,7 +229,7 @@ def check_upload(path: str | Path) -> str | None:
     except OSError as e:
         return f"the upload could not be read ({e.strerror or e})"
     if size > MAX_UPLOAD_BYTES:
-        return f"{size / 1e6:.1f} MB is over the {MAX_UPLOAD_BYTES // (1024 * 1024)} MB limit"
+        return f"{size / 2**20:.1f} MB is over the {MAX_UPLOAD_BYTES // 2**20} MB limit"
     if size == 0:
         return "the file is empty"
     return None
@@ -305,7 +300,7 @@ def _parse_date(value: str | None, label: str) -> date | None:
 
 def _clamp_top_k(value: float | None) -> int:
     try:
-        return min(max(round(float(value if value is not None else 5)), 1), 10)
+        return min(max(round(float(value if value is not None else 5)), 1), MAX_TOP_K)
     except (TypeError, ValueError):
         return 5
 

@@ -33,8 +33,8 @@ def launch(
     Blocks until the server stops (Ctrl+C) unless `prevent_thread_lock` is True, in which
     case it returns at once with the server running; call `.close()` on the returned
     Blocks to stop it. `auth` is an optional (user, password) pair; `port=None` picks the
-    first free port from 7860. Uploads are capped at 20 MB each, analytics are off, and
-    nothing is shared publicly.
+    first free port from 7860. Uploads are capped at `index.MAX_FILE_BYTES` (20 MB) each,
+    analytics are off, and nothing is shared publicly.
     """
     from ui.app import build_app
     from ui.handlers import MAX_UPLOAD_BYTES

@@ -1,6 +1,6 @@
 """Articles from the web: a polite fetcher, feeds (RSS 2.0, RSS 1.0, Atom) and article
 pages extracted with trafilatura. Nothing here knows of indexes: `read_url` turns a URL
-into articles and failures; `index.web` records what was read and keeps it in sync."""
+into articles and failures; `index.sync.web` records what was read and keeps it in sync."""
 
 from corpus.errors import FETCH_ERROR_KINDS, FetchError
 from corpus.web.feeds import Feed, FeedItem, parse_feed, sniff

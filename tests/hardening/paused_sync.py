@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import index
-import index.ingest
+import index.sync.ingest
 from index import HashEmbedder
 from qa.cli import main
 
@@ -37,7 +37,7 @@ class PausingEmbedder(HashEmbedder):
 
 if __name__ == "__main__":
     paused, go, *args = sys.argv[1:]
-    index.ingest.EMBED_SLICE = 1
+    index.sync.ingest.EMBED_SLICE = 1
     embedder = PausingEmbedder(Path(paused), Path(go))
     index.load_embedder = lambda name: embedder  # the CLI's `build` imports it from here
     sys.argv = ["newsqa", *args]

@@ -26,9 +26,9 @@ import pytest
 from hardening_support import PRICE, leftovers, write_set
 
 from index import HashEmbedder, VectorStoreError, build_index, open_index
-from index.layout import generation_number
-from index.milvus_store import ALIVE, Record, visible
-from index.store import parse_store_spec
+from index.disk.layout import generation_number
+from index.vectors.milvus import ALIVE, Record, visible
+from index.vectors.spec import parse_store_spec
 from qa import Assistant
 from tests.milvus_server import MilvusTestServer, collection_name, free_port
 

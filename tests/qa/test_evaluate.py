@@ -13,7 +13,6 @@ from qa.evaluate import (
     BeirDataset,
     EvalDataError,
     QAExample,
-    RetrievalSummary,
     abstention_scores,
     contains_answer,
     detect_eval_format,
@@ -22,7 +21,6 @@ from qa.evaluate import (
     mrr_at_k,
     ndcg_at_k,
     recall_at_k,
-    summarize_retrieval,
 )
 
 SEED_LINES = [
@@ -264,22 +262,3 @@ def test_abstention_scores(pairs: list[tuple[bool, bool]],
                            expected: tuple[float, float]) -> None:
     assert abstention_scores(pairs) == pytest.approx(expected)
 
-
-def test_summarize_retrieval() -> None:
-    qrels = {"q1": {"a": 1}, "q2": {"b": 1, "c": 1}, "q3": {"z": 0}}
-    rankings = {"q1": ["a"], "q2": ["c", "x"]}
-    summary = summarize_retrieval(rankings, qrels, k=10)
-    assert summary.queries == 2  # q3 has no relevant document
-    assert summary.recall == pytest.approx((1 + 0.5) / 2)
-    assert summary.mrr == pytest.approx(1.0)
-    ndcg_q2 = 1 / (1 + 1 / math.log2(3))
-    assert summary.ndcg == pytest.approx((1 + ndcg_q2) / 2)
-    assert summary.to_dict()["k"] == 10
-    assert json.loads(json.dumps(summary.to_dict()))["queries"] == 2
-    assert [name for name, _ in summary.rows()] == ["queries", "nDCG@10", "recall@10",
-                                                     "MRR@10"]
-
-
-def test_summarize_retrieval_missing_rankings_and_empty_qrels() -> None:
-    assert summarize_retrieval({}, {"q": {"a": 1}}).recall == 0.0
-    assert summarize_retrieval({}, {}) == RetrievalSummary(0, 10, 0.0, 0.0, 0.0)

@@ -182,7 +182,7 @@ def test_watch_loop_picks_up_new_items(web_server, tmp_path: Path) -> None:
 @pytest.mark.model
 def test_feed_answers_with_the_real_model(web_server, minilm, tmp_path: Path) -> None:
     from corpus.web import FetchConfig, Fetcher
-    from index.web import add_urls
+    from index.sync.web import add_urls
 
     url = serve_feed(web_server, list(FEED_PAGES))
     with Fetcher(FetchConfig(host_delay_s=0)) as fetcher:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from ui_fakes import EVIL, NARA, FakeAssistant
 
+from qa import MAX_QUESTION_CHARS, MAX_TOP_K
 from qa.errors import QuestionError
 from ui import handlers
 from ui.handlers import DateRangeError, Turn, parse_date_range
@@ -114,14 +115,27 @@ def test_bad_date_range_is_a_clear_warning(
 
 def test_dates_and_top_k_reach_the_assistant(fake: FakeAssistant) -> None:
     handlers.ask_question(fake, "Nara trip?", [], top_k=42.0, since="2026-01-01", until="")
-    assert fake.calls[-1]["top_k"] == 10
+    assert fake.calls[-1]["top_k"] == 42
     assert fake.calls[-1]["since"] == date(2026, 1, 1) and fake.calls[-1]["until"] is None
 
 
-@pytest.mark.parametrize("question", ["", "   ", None, "x" * 6000])
-def test_empty_or_huge_question_warns_without_asking(fake: FakeAssistant, question) -> None:
+@pytest.mark.parametrize(("asked", "sent"), [(0, 1), (80, MAX_TOP_K), ("five", 5)])
+def test_top_k_is_kept_within_the_assistants_limits(fake: FakeAssistant, asked, sent) -> None:
+    handlers.ask_question(fake, "Nara trip?", [], top_k=asked)
+    assert fake.calls[-1]["top_k"] == sent
+
+
+@pytest.mark.parametrize("question", ["", "   ", None])
+def test_empty_question_warns_without_asking(fake: FakeAssistant, question) -> None:
     result = handlers.ask_question(fake, question, [])
     assert result.warning and fake.calls == []
+
+
+def test_a_long_question_goes_to_the_assistant_which_shortens_it(fake: FakeAssistant) -> None:
+    """One limit for every surface: the assistant's (it cuts the question, with a note)."""
+    question = "Nara trip? " * (MAX_QUESTION_CHARS // 5)
+    handlers.ask_question(fake, question, [])
+    assert fake.calls[-1]["question"] == question.strip()
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,1 @@
+"""Vector stores: where the chunk vectors of a generation live (FAISS files or Milvus)."""
