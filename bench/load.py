@@ -201,7 +201,7 @@ def drive(
             question = questions[(n * 7 + i) % len(questions)]
             began = time.perf_counter()
             try:
-                chat, _sources, _box = client.predict(question, 5, "", "", api_name="/ask")
+                chat, _sources, _box = client.predict(question, 5, "", "", "", api_name="/ask")
                 problem = check_reply(chat)
             except Exception as e:  # every failure is counted, the loop goes on
                 problem = f"{type(e).__name__}: {e}"

@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> None:
         client = Client(url, verbose=False, download_files=False, analytics_enabled=False)
         asked = realtime_questions(args.questions)
         for question in asked:
-            chat, _sources, _box = client.predict(question, 5, "", "", api_name="/ask")
+            chat, _sources, _box = client.predict(question, 5, "", "", "", api_name="/ask")
             problem = check_reply(chat)
             if problem:
                 raise SystemExit(f"{question!r}: {problem}")

@@ -32,7 +32,7 @@ from qa.answer import AnswerConfig, compose_answer
 from qa.errors import QAConfigError, QuestionError
 from qa.followup import rewrite_query
 from qa.recency import question_period
-from qa.retrieve import MAX_TOP_K, RetrievalConfig, retrieve_ranked
+from qa.retrieve import RetrievalConfig, retrieve_ranked
 from qa.types import Answer
 
 if TYPE_CHECKING:

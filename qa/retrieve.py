@@ -20,10 +20,9 @@ from qa.types import Hit
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MAX_TOP_K", "Mode", "RetrievalConfig", "Retrieved", "retrieve", "retrieve_ranked"]
+__all__ = ["Mode", "RetrievalConfig", "Retrieved", "retrieve", "retrieve_ranked"]
 
 Mode = Literal["hybrid", "dense", "lexical"]
-MAX_TOP_K = 50
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -287,7 +287,7 @@ def _wait_until_up(app: App, seconds: float = 180) -> None:
 
 def reply(client: Any, question: str) -> str:
     """The app's last chat message for `question`: an answer, or an error notice."""
-    chat, _sources, _box = client.predict(question, 5, "", "", api_name="/ask")
+    chat, _sources, _box = client.predict(question, 5, "", "", "", api_name="/ask")
     content = chat[-1]["content"]
     if isinstance(content, list):  # Gradio 6 normalises messages to a list of parts
         content = " ".join(str(part.get("text", "")) for part in content)
