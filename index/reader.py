@@ -12,7 +12,6 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import ClassVar, TypeVar
@@ -22,6 +21,7 @@ from cachetools import LRUCache
 from numpy.typing import NDArray
 
 from corpus import Article, Chunk
+from index.candidates import Candidates, gather_candidates
 from index.disk.docstore import ArticleRecord, DocStore
 from index.disk.layout import LEXICAL_DIR, SQLITE_FILE, generation_number, require_generation
 from index.disk.lexical import ROWS_FILE, LegacyLexicalFormat, LexicalIndex, tokenize
@@ -127,25 +127,6 @@ def _load_part(path: Path, load: Callable[[Path], _V]) -> _V:
         raise IndexFormatError(
             f"index file '{path}' is corrupt or truncated ({short_reason(e)}); {_REBUILD}"
         ) from e
-
-
-@dataclass(frozen=True)
-class Candidates:
-    """Chunks found by dense or lexical search, aligned arrays: `rows`, their `dense`
-    cosine (NaN where the chunk has no vector) and `lexical` BM25 score (0 where it shares
-    no term with the query), and their 1-based rank in each list (`NO_RANK` when the chunk
-    was not in that list's top k)."""
-
-    rows: NDArray[np.int64]
-    dense: NDArray[np.float32]
-    lexical: NDArray[np.float32]
-    dense_rank: NDArray[np.int32]
-    lexical_rank: NDArray[np.int32]
-
-    NO_RANK: ClassVar[int] = int(np.iinfo(np.int32).max)
-
-    def __len__(self) -> int:
-        return len(self.rows)
 
 
 class IndexReader:
@@ -255,35 +236,8 @@ class IndexReader:
         rows: NDArray[np.int64] | None = None,
     ) -> Candidates:
         """The union of the `k` best chunks of dense and of lexical search, each with both
-        scores: a chunk found by one retriever only is scored exactly by the other (its
-        cosine from the stored vector, its BM25 from the stored counts), so fusion never
-        has to guess a missing score. `vector` None means lexical search only."""
-        dense = self._vectors.search(vector, k, rows=rows) if vector is not None else []
-        dense_rows = np.array([r for r, _ in dense], dtype=np.int64)
-        lexical, lexical_of_dense = self._lexical.search_and_score(
-            query, k, rows=rows, also=dense_rows)
-        lexical_rows = np.array([r for r, _ in lexical], dtype=np.int64)
-        only_lexical = lexical_rows[~np.isin(lexical_rows, dense_rows)]
-        if vector is not None:
-            dense_of_lexical = self._vectors.score(vector, only_lexical)
-        else:
-            dense_of_lexical = np.full(len(only_lexical), np.nan, dtype=np.float32)
-        all_rows = np.concatenate([dense_rows, only_lexical])
-        dense_scores = np.concatenate(
-            [np.array([s for _, s in dense], dtype=np.float32), dense_of_lexical])
-        lexical_by_row = dict(lexical)
-        lexical_scores = np.concatenate([
-            lexical_of_dense,
-            np.array([lexical_by_row[int(r)] for r in only_lexical], dtype=np.float32),
-        ])
-        no_rank = np.iinfo(np.int32).max
-        dense_rank = np.full(len(all_rows), no_rank, dtype=np.int32)
-        dense_rank[: len(dense_rows)] = np.arange(1, len(dense_rows) + 1)
-        lexical_rank = np.full(len(all_rows), no_rank, dtype=np.int32)
-        position = {int(r): i for i, r in enumerate(all_rows)}
-        for rank, (row, _) in enumerate(lexical, start=1):
-            lexical_rank[position[row]] = rank
-        return Candidates(all_rows, dense_scores, lexical_scores, dense_rank, lexical_rank)
+        scores (see `index.candidates.gather_candidates`); `vector` None: lexical only."""
+        return gather_candidates(self._vectors, self._lexical, query, vector, k, rows=rows)
 
     def article_lexical(self, query: str, rows: NDArray[np.int64]) -> NDArray[np.float32]:
         """BM25 of `query` for the article of each of `rows`, the article being all its

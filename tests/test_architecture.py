@@ -22,7 +22,7 @@ INDEX_LEVELS = [
     ("index.disk",),
     ("index.vectors",),
     ("index.sync",),
-    ("index.reader", "index.info"),
+    ("index.reader", "index.info", "index.candidates"),
     ("index",),
 ]
 INDEX_FACE = {"index", "index.errors"}  # what qa and ui may import from index
