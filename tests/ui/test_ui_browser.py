@@ -169,10 +169,11 @@ def story_app(
     """The real app over the ferry story index (tests/fixtures/story)."""
     import shutil
 
+    from ui_fakes import free_port
+
     from index import HashEmbedder
     from qa import Assistant
     from ui import launch
-    from ui_fakes import free_port
 
     root = tmp_path_factory.mktemp("ui-story")
     shutil.copytree(_built_story_index, root / "built")
