@@ -176,3 +176,18 @@ def test_signatures_are_stored_without_pickle(story_index: Path) -> None:
     assert folder is not None
     signatures = np.load(folder / "copies.npy", allow_pickle=False)
     assert signatures.dtype == np.uint32 and signatures.shape[0] == 5
+
+
+def test_the_hand_written_fixture_is_detected_exactly() -> None:
+    """tests/fixtures/copies: copies with outlets' edits grouped, same-topic stories apart
+    (what bench/copies.py measures, kept from regressing)."""
+    from itertools import combinations
+
+    path = Path(__file__).parents[2] / "fixtures" / "copies" / "articles.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    found = detect([article(r["id"], r["text"].split("\n\n"), day=date.fromisoformat(r["date"]),
+                            byline=r["byline"]) for r in rows])
+    story = {r["id"]: r["story"] for r in rows}
+    grouped = {frozenset(p) for g in found.groups for p in combinations(g, 2)}
+    truth = {frozenset(p) for p in combinations(story, 2) if story[p[0]] == story[p[1]]}
+    assert grouped == truth
