@@ -112,12 +112,13 @@ def synthetic(articles: list[Article], count: int) -> None:
     hits = involving & truth
     print(f"synthetic: {len(copies)} edited copies of RealTime QA articles among "
           f"{len(articles)} articles ({seconds:.1f} s to detect all)")
-    print(f"  recall {len(hits) / len(truth):.3f}, precision {len(hits) / max(len(involving), 1):.3f}"
+    precision = len(hits) / max(len(involving), 1)
+    print(f"  recall {len(hits) / len(truth):.3f}, precision {precision:.3f}"
           f" ({len(involving) - len(hits)} wrong pairs)")
     missed = sorted(truth - found)[:5]
     texts = {a.id: a for a in originals + copies}
     for a, b in missed:
-        same, jaccard = comparison(shingles(texts[a].text), shingles(texts[b].text))
+        _, jaccard = comparison(shingles(texts[a].text), shingles(texts[b].text))
         print(f"  missed: J={jaccard:.2f} {a} ~ {b}")
 
 
