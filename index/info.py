@@ -52,7 +52,7 @@ def index_info(index_dir: str | Path) -> dict[str, Any]:
         "chunks": manifest.counts.chunks,
         "sentences": manifest.counts.sentences,
         "duplicates": len(manifest.duplicates),
-        "stories with copies": len(groups),
+        "copy groups": len(groups),  # stories told by several syndicated copies
         "copies folded": sum(len(g) - 1 for g in groups),
         "excluded": len(manifest.excluded),
         "sources": list(manifest.sources),

@@ -114,7 +114,7 @@ def test_a_build_writes_the_copies_and_readers_fold_them(story_index: Path) -> N
     assert copies is not None
     assert copies.groups == (("2026-03-10-ferry-approved", "2026-03-10-wire-ferry"),)
     info = index_info(story_index)
-    assert info["stories with copies"] == 1 and info["copies folded"] == 1
+    assert info["copy groups"] == 1 and info["copies folded"] == 1
     with open_index(story_index) as reader:
         assert reader.story_of("2026-03-10-wire-ferry") == "2026-03-10-ferry-approved"
         assert [r.id for r in reader.copies_of("2026-03-10-ferry-approved")] == [
@@ -137,7 +137,7 @@ def test_removing_a_copy_dissolves_its_group(story_index: Path) -> None:
     remove_articles(story_index, ["2026-03-10-wire-ferry"], embedder=HashEmbedder())
     with open_index(story_index) as reader:
         assert reader.copies_of("2026-03-10-ferry-approved") == []
-    assert index_info(story_index)["stories with copies"] == 0
+    assert index_info(story_index)["copy groups"] == 0
 
 
 def test_removing_the_cited_copy_makes_the_other_one_stand_for_the_story(
@@ -159,7 +159,7 @@ def test_an_index_without_copies_gets_them_at_the_next_sync(story_index: Path) -
         assert reader.copies_of("2026-03-10-ferry-approved") == []
     report = build_index(story_index, [story_index.parent / "articles"], embedder=HashEmbedder())
     assert report.embedded_chunks == 0
-    assert index_info(story_index)["stories with copies"] == 1
+    assert index_info(story_index)["copy groups"] == 1
 
 
 def test_a_corrupt_copies_file_is_ignored(story_index: Path) -> None:
