@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from index.disk.copies import load_copy_groups
 from index.disk.layout import generation_number, require_generation
 from index.disk.manifest import Manifest, read_manifest
 from index.disk.web_sources import WebSources
@@ -23,7 +24,8 @@ def index_manifest(index_dir: str | Path) -> Manifest:
 
 def index_info(index_dir: str | Path) -> dict[str, Any]:
     """A summary of the live generation for `newsqa info`: model, counts, build time,
-    sources (files, and feeds added from the web) and size on disk. Keys are short labels;
+    stories told by several syndicated copies, sources (files, and feeds added from the
+    web) and size on disk. Keys are short labels;
     values are JSON-friendly.
 
     Raises:
@@ -34,6 +36,7 @@ def index_info(index_dir: str | Path) -> dict[str, Any]:
     manifest = read_manifest(folder)
     size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
     web = WebSources.load(index_dir)
+    groups = load_copy_groups(folder)
     return {
         "index": str(index_dir),
         "generation": generation_number(folder),
@@ -49,6 +52,8 @@ def index_info(index_dir: str | Path) -> dict[str, Any]:
         "chunks": manifest.counts.chunks,
         "sentences": manifest.counts.sentences,
         "duplicates": len(manifest.duplicates),
+        "copy groups": len(groups),  # stories told by several syndicated copies
+        "copies folded": sum(len(g) - 1 for g in groups),
         "excluded": len(manifest.excluded),
         "sources": list(manifest.sources),
         "web": f"{len(web.feeds)} feeds, {len(web.pages)} pages",

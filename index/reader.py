@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 
 from corpus import Article, Chunk
 from index.candidates import Candidates, gather_candidates
+from index.disk.copies import CopyFolding, load_copy_groups
 from index.disk.docstore import ArticleRecord, DocStore
 from index.disk.layout import LEXICAL_DIR, SQLITE_FILE, generation_number, require_generation
 from index.disk.lexical import ROWS_FILE, LegacyLexicalFormat, LexicalIndex, tokenize
@@ -175,6 +176,11 @@ class IndexReader:
         pairs = self._docs.chunk_articles()
         self._rows = np.array([row for row, _ in pairs], dtype=np.int64)
         self._row_article = np.array([self._article_index[a] for _, a in pairs], dtype=np.int64)
+        self._copies = CopyFolding(load_copy_groups(self.path), [aid for aid, _, _ in facets])
+        self._hidden_rows = int(np.count_nonzero(self._copies.hidden[self._row_article]))
+
+    def _hidden_rows_of(self, rows: NDArray[np.int64]) -> NDArray[np.bool_]:
+        return self._copies.hidden[self._articles_of(rows)]
 
     def __repr__(self) -> str:
         return f"IndexReader({str(self.path)!r}, chunks={self.size})"
@@ -236,8 +242,15 @@ class IndexReader:
         rows: NDArray[np.int64] | None = None,
     ) -> Candidates:
         """The union of the `k` best chunks of dense and of lexical search, each with both
-        scores (see `index.candidates.gather_candidates`); `vector` None: lexical only."""
-        return gather_candidates(self._vectors, self._lexical, query, vector, k, rows=rows)
+        scores: a chunk found by one retriever only is scored exactly by the other (its
+        cosine from the stored vector, its BM25 from the stored counts), so fusion never
+        has to guess a missing score. `vector` None means lexical search only. Only one
+        copy of a syndicated story is searched (`rows_matching`'s rows are folded)."""
+        hidden, extra = None, 0
+        if rows is None and self._hidden_rows:  # rows from rows_matching are folded already
+            hidden, extra = self._hidden_rows_of, min(k, self._hidden_rows)
+        return gather_candidates(self._vectors, self._lexical, query, vector, k, rows=rows,
+                                 hidden=hidden, extra=extra)
 
     def article_lexical(self, query: str, rows: NDArray[np.int64]) -> NDArray[np.float32]:
         """BM25 of `query` for the article of each of `rows`, the article being all its
@@ -342,8 +355,9 @@ class IndexReader:
         sources: Sequence[str] | None = None,
         not_after: date | None = None,
     ) -> NDArray[np.int64] | None:
-        """Rows of chunks whose article passes every filter given, rows ascending; None
-        when no filter is given (no restriction).
+        """Rows of chunks whose article passes every filter given, rows ascending, with
+        one copy of each syndicated story (the first of its group that passes); None when
+        no filter is given (no restriction but the folding `candidates` does).
 
         Args:
             since, until: inclusive publication date bounds; undated articles never match.
@@ -368,7 +382,17 @@ class IndexReader:
                     chosen[self._article_index[name]] = True
                 chosen[self._by_source.get(name, [])] = True
             keep &= chosen
+        keep = self._copies.fold(keep)
         return self._rows[keep[self._row_article]]
+
+    def story_of(self, article_id: str) -> str:
+        """The id of the copy that stands for `article_id`'s story (itself when alone)."""
+        return self._copies.story_of(article_id)
+
+    def copies_of(self, article_id: str) -> list[ArticleRecord]:
+        """The other syndicated copies of `article_id`'s story, the one cited first first."""
+        records = {r.id: r for r in self.articles()} if self._copies.groups else {}
+        return [records[i] for i in self._copies.others(article_id)]
 
     def close(self) -> None:
         self._docs.close()

@@ -22,7 +22,8 @@ INDEX_LEVELS = [
     ("index.disk",),
     ("index.vectors",),
     ("index.sync",),
-    ("index.reader", "index.info", "index.candidates"),
+    ("index.candidates",),
+    ("index.reader", "index.info"),
     ("index",),
 ]
 INDEX_FACE = {"index", "index.errors"}  # what qa and ui may import from index

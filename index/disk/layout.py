@@ -6,7 +6,8 @@ INDEX/
                    it is replaced)
   gen-3/           one complete, immutable build: manifest.json (written last),
                    vectors.faiss (or vectors.milvus.json), store.sqlite, lexical/,
-                   sources.json
+                   sources.json, copies.json + copies.npy (syndicated copies, see
+                   `index.disk.copies`)
   gen-2/           the previous generation, kept for readers that just read CURRENT
   library/         files added with `add_files`, under generated safe names, and
                    library/web/: articles added from the web (see `index.disk.web_sources`);
@@ -32,6 +33,8 @@ from pathlib import Path
 from index.errors import IndexFormatError, IndexNotFoundError, IndexStoreError
 
 __all__ = [
+    "COPIES_FILE",
+    "COPIES_SIGNATURES_FILE",
     "CURRENT_FILE",
     "FAISS_FILE",
     "LEXICAL_DIR",
@@ -78,6 +81,8 @@ MILVUS_FILE = "vectors.milvus.json"
 SQLITE_FILE = "store.sqlite"
 LEXICAL_DIR = "lexical"
 SOURCES_FILE = "sources.json"
+COPIES_FILE = "copies.json"  # groups of syndicated copies (index.disk.copies)
+COPIES_SIGNATURES_FILE = "copies.npy"  # their MinHash signatures
 
 _GEN_RE = re.compile(rf"{_GEN_PREFIX}(\d{{1,9}})")
 _INDEX_NAMES = frozenset({CURRENT_FILE, _CURRENT_TMP_FILE, LOCK_FILE, LIBRARY_DIR, WEB_FILE,

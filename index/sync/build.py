@@ -26,7 +26,12 @@ from typing import Any
 from corpus.chunking import ChunkConfig
 from corpus.errors import ConfigError
 from corpus.load import Skipped
-from index.disk.layout import generation_number, prepare_index_dir, remove_leftovers
+from index.disk.layout import (
+    COPIES_FILE,
+    generation_number,
+    prepare_index_dir,
+    remove_leftovers,
+)
 from index.disk.locking import DEFAULT_LOCK_TIMEOUT, build_lock
 from index.embedding.base import Embedder, sentence_vector_mode
 from index.errors import IndexStoreError, short_reason
@@ -304,6 +309,7 @@ def _is_noop(
         and plan.duplicates == dict(old.duplicates)
         and list(sources) == list(old.sources)
         and excluded == set(old.excluded)
+        and (previous.folder / COPIES_FILE).is_file()  # an index from before copies: write them
     )
 
 

@@ -45,6 +45,7 @@ from index.disk.manifest import (
 )
 from index.embedding.base import Embedder, sentence_vector_mode
 from index.errors import IndexStoreError
+from index.sync.copies import write_copies
 from index.sync.file_cache import FileCache
 from index.sync.ingest import Ingested, ingest
 from index.sync.plan import SyncPlan
@@ -100,6 +101,8 @@ def write_generation(index_dir: Path, plan: SyncPlan, spec: GenerationSpec) -> W
             fsync_file(path)
         if spec.file_cache is not None:
             spec.file_cache.save(build_dir)
+        write_copies(build_dir, spec.previous.folder if spec.previous else None,
+                     {aid: entry.content_hash for aid, entry in filled.entries.items()})
         write_manifest(build_dir, _manifest(plan, spec, filled))
         final = publish(index_dir, build_dir)
     except BaseException:
