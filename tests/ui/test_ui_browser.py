@@ -23,7 +23,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--no-first-run", "--disable-quic", "--disable-sync",
 ]
 SCREENSHOTS = Path(__file__).parent / "screenshots"
-TIMEOUT_MS = 30_000
+# How long a wait for the page may take (a wait, not a speed check): on a 2-core machine busy
+# with other jobs, an upload has taken over 30 s to show in the file list.
+TIMEOUT_MS = 120_000
 
 HOSTILE = """\
  date 2026-02-03 Harbor festival <script>window.__pwned = 1; document.title = 'x'</script> report
