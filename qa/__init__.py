@@ -9,7 +9,7 @@ from qa.answer import AnswerConfig
 from qa.api import MAX_QUESTION_CHARS, MAX_TOP_K, Assistant
 from qa.errors import QAConfigError, QAError, QuestionError
 from qa.retrieve import RetrievalConfig
-from qa.types import Answer, Citation, DateNote, Hit, ShortAnswer
+from qa.types import Answer, Citation, DateNote, Hit, IndexStatus, ShortAnswer
 
 __all__ = [
     "MAX_QUESTION_CHARS",
@@ -20,6 +20,7 @@ __all__ = [
     "Citation",
     "DateNote",
     "Hit",
+    "IndexStatus",
     "QAConfigError",
     "QAError",
     "QuestionError",

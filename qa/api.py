@@ -33,7 +33,7 @@ from qa.errors import QAConfigError, QuestionError
 from qa.followup import rewrite_query
 from qa.recency import question_period
 from qa.retrieve import RetrievalConfig, retrieve_ranked
-from qa.types import Answer
+from qa.types import Answer, IndexStatus
 
 if TYPE_CHECKING:
     from corpus.web import FetchConfig
@@ -164,6 +164,13 @@ class Assistant:
     def article(self, article_id: str) -> Article:
         """The full article `article_id` as indexed."""
         return self._current_reader().article(article_id)
+
+    def index_status(self) -> IndexStatus:
+        """What the served index holds, and how many of its chunks are embedded (a
+        progressive build publishes before it has embedded everything)."""
+        reader = self._current_reader()
+        counts = reader.manifest.counts
+        return IndexStatus(counts.articles, counts.chunks, counts.embedded, reader.generation)
 
     def add_files(
         self, paths: Sequence[str | Path], *, progress: Progress | None = None
