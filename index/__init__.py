@@ -6,6 +6,7 @@ protocol and its models), `disk` (the files of an index folder), `vectors` (wher
 chunk vectors live), `sync` (building: plan, then write). This module is the public face.
 """
 
+from index.candidates import Candidates
 from index.disk.docstore import ArticleRecord
 from index.disk.layout import live_generation
 from index.disk.lexical import tokenize
@@ -26,7 +27,7 @@ from index.errors import (
     VectorStoreError,
 )
 from index.info import index_info, index_manifest
-from index.reader import Candidates, IndexReader, open_index
+from index.reader import IndexReader, open_index
 from index.sync.build import BuildReport, build_index
 from index.sync.library import MAX_FILE_BYTES, add_files, remove_articles
 from index.sync.web import WebReport, add_urls, has_web_sources, refresh_web

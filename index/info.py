@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from index.disk.copies import load_copy_groups
 from index.disk.layout import generation_number, require_generation
 from index.disk.manifest import Manifest, read_manifest
 from index.disk.segments import segments_dir
@@ -39,6 +40,7 @@ def index_info(index_dir: str | Path) -> dict[str, Any]:
     size = sum(p.stat().st_size for f in used for p in f.rglob("*") if p.is_file())
     web = WebSources.load(index_dir)
     counts = manifest.counts
+    groups = load_copy_groups(folder)
     return {
         "index": str(index_dir),
         "generation": generation_number(folder),
@@ -58,6 +60,8 @@ def index_info(index_dir: str | Path) -> dict[str, Any]:
         "segments": len(manifest.segments) if not manifest.legacy else "1 (format 1)",
         "sentences": manifest.counts.sentences,
         "duplicates": len(manifest.duplicates),
+        "copy groups": len(groups),  # stories told by several syndicated copies
+        "copies folded": sum(len(g) - 1 for g in groups),
         "excluded": len(manifest.excluded),
         "sources": list(manifest.sources),
         "web": f"{len(web.feeds)} feeds, {len(web.pages)} pages",

@@ -21,7 +21,7 @@ from qa.dates import annotate, resolve_dates
 from qa.evidence import ChunkEvidence, QueryTerms
 from qa.selector import Scored, Selector, abstain_score, load_selector, score_sentences
 from qa.short import ShortModel, find_short, load_short
-from qa.types import Answer, Citation, Hit, ShortAnswer
+from qa.types import Answer, ArticleCopy, Citation, Hit, ShortAnswer
 
 NO_ANSWER = "The indexed articles don't answer this question."
 NO_ARTICLES = "No indexed article matches this question."
@@ -140,6 +140,10 @@ class _ArticleCache:
             self._articles[article_id] = self._reader.article(article_id)
         return self._articles[article_id]
 
+    def copies(self, article_id: str) -> tuple[ArticleCopy, ...]:
+        return tuple(ArticleCopy(r.id, r.title, r.source, r.published, r.url)
+                     for r in self._reader.copies_of(article_id))
+
 
 def _cite(
     n: int,
@@ -176,6 +180,7 @@ def _cite(
         dates=tuple(dates),
         field=field_name,
         url=article.url,
+        also_in=articles.copies(article.id),
     )
 
 
@@ -204,18 +209,19 @@ def _agreeing(
     best: Scored, hits: list[Hit], scored: list[Scored], reader: IndexReader,
     config: AnswerConfig,
 ) -> list[Scored]:
-    """Best sentences of other articles that say the same as the quote."""
+    """Best sentences of other stories that say the same as the quote: counted by story,
+    so a syndicated copy of the quoted article never agrees with it."""
     vectors = reader.sentence_vectors([h.row for h in hits])
     best_vec = _sentence_vector(vectors, hits[best.hit], best.index)
     if best_vec is None:
         return []
-    seen = {hits[best.hit].chunk.article_id}
+    seen = {reader.story_of(hits[best.hit].chunk.article_id)}
     agreeing = []
     for s in scored:
-        article_id = hits[s.hit].chunk.article_id
-        if article_id in seen:
+        story = reader.story_of(hits[s.hit].chunk.article_id)
+        if story in seen:
             continue
-        seen.add(article_id)
+        seen.add(story)
         vec = _sentence_vector(vectors, hits[s.hit], s.index)
         if vec is not None and float(vec @ best_vec) >= config.agree_similarity:
             agreeing.append(s)

@@ -33,7 +33,8 @@ from qa.errors import QAConfigError, QuestionError
 from qa.followup import rewrite_query
 from qa.recency import question_period
 from qa.retrieve import RetrievalConfig, retrieve_ranked
-from qa.types import Answer, IndexStatus
+from qa.timeline import MAX_EVENTS, build_timeline
+from qa.types import Answer, IndexStatus, Timeline
 
 if TYPE_CHECKING:
     from corpus.web import FetchConfig
@@ -152,6 +153,49 @@ class Assistant:
         logger.debug("answered in %.1f ms", (time.perf_counter() - started) * 1000)
         return answer
 
+    def timeline(
+        self,
+        query: str,
+        *,
+        since: date | str | None = None,
+        until: date | str | None = None,
+        as_of: date | str | None = None,
+        limit: int = 20,
+    ) -> Timeline:
+        """The timeline of the story `query` names (a question or a topic): what happened,
+        in order, each event a sentence quoted from one of the story's articles.
+
+        Args:
+            query: e.g. "Port Alder ferry plan" or "What happened with the ferry plan?".
+            since / until: only events dated in this range (inclusive), by the date each
+                is placed at; a `date` or "YYYY-MM-DD".
+            as_of: only articles published on or before this day.
+            limit: at most this many events (1 to `MAX_EVENTS`, 100): the most relevant.
+
+        Returns:
+            A `Timeline`: `events` oldest first, each with the `date` its sentence speaks
+            of (`date_source` "sentence") or its article's date ("published"), the quote
+            and a `Citation` (one copy of a syndicated story; the others in `also_in`).
+            No events, and a `message`, when no indexed story matches.
+        """
+        query, note = clean_question(query)
+        if not 1 <= limit <= MAX_EVENTS:
+            raise QAConfigError(f"limit must be between 1 and {MAX_EVENTS}, not {limit!r}")
+        since_d, until_d = _as_date(since, "since"), _as_date(until, "until")
+        if since_d and until_d and since_d > until_d:
+            raise QAConfigError(f"since ({since_d}) is after until ({until_d})")
+        reader = self._current_reader()
+        vector = self._embed(query) if self.retrieval.mode != "lexical" else None
+        timeline = build_timeline(reader, query, vector, retrieval=self.retrieval,
+                                  since=since_d, until=until_d,
+                                  not_after=_as_date(as_of, "as_of"), limit=limit)
+        if note:
+            from dataclasses import replace
+
+            timeline = replace(timeline, message=" ".join(filter(None, (note,
+                                                                        timeline.message))))
+        return timeline
+
     def _embed(self, query: str) -> NDArray[np.float32]:
         return self.embedder.encode([query])[0]
 
@@ -171,6 +215,11 @@ class Assistant:
         reader = self._current_reader()
         counts = reader.manifest.counts
         return IndexStatus(counts.articles, counts.chunks, counts.embedded, reader.generation)
+
+    def copies_of(self, article_id: str) -> list[ArticleRecord]:
+        """The other syndicated copies of `article_id`'s story, which answers fold into one
+        (the copy cited: the earliest, then the one with a byline)."""
+        return self._current_reader().copies_of(article_id)
 
     def add_files(
         self, paths: Sequence[str | Path], *, progress: Progress | None = None

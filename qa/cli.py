@@ -1,5 +1,5 @@
-"""The `newsqa` command line: build, add, watch, info, ask, chat, eval (and serve, from the
-ui package).
+"""The `newsqa` command line: build, add, watch, info, ask, timeline, chat, eval (and serve,
+from the ui package).
 
 Commands are thin: they parse, call the same public API a Python user calls, and print.
 Library errors become one line on stderr and exit code 1 (`--debug` shows the traceback).
@@ -19,6 +19,7 @@ import click
 
 from qa.api import MAX_TOP_K
 from qa.settings import default_index_dir, default_model, fetch_config
+from qa.timeline import MAX_EVENTS
 
 logger = logging.getLogger(__name__)
 
@@ -281,6 +282,33 @@ def ask(question: str, index_dir: Path | None, top_k: int, since: str | None, un
     answer = assistant.ask(question, top_k=top_k, since=since, until=until, as_of=as_of)
     bold = sys.stdout.isatty()
     click.echo(answer.to_json(indent=2) if as_json else format_answer(answer, bold=bold))
+
+
+@cli.command()
+@click.argument("query")
+@index_option
+@click.option("--since", default=None, help="Only events dated on or after (YYYY-MM-DD).")
+@click.option("--until", default=None, help="Only events dated on or before (YYYY-MM-DD).")
+@click.option("--as-of", "as_of", type=AsOfDate(), default="none", show_default=True,
+              help="Only articles published on or before this day ('today', a date, "
+                   "or 'none').")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, MAX_EVENTS),
+              help="At most this many events (the most relevant).")
+@click.option("--json", "as_json", is_flag=True, help="Print the Timeline as JSON.")
+def timeline(query: str, index_dir: Path | None, since: str | None, until: str | None,
+             as_of: date | None, limit: int, as_json: bool) -> None:
+    """What happened in the story QUERY names, in order: each event a sentence quoted from
+    one of the story's articles, dated by the date it speaks of (a relative date resolved
+    against its article's date), else by its article's date.
+
+    Example: newsqa timeline "Port Alder ferry" --since 2026-03-01 --json
+    """
+    from qa.api import Assistant
+    from qa.render import format_timeline
+
+    assistant = Assistant.open(resolve_index(index_dir))
+    result = assistant.timeline(query, since=since, until=until, as_of=as_of, limit=limit)
+    click.echo(result.to_json(indent=2) if as_json else format_timeline(result))
 
 
 @cli.command()

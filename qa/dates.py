@@ -42,7 +42,8 @@ from typing import Literal
 
 from qa.types import DateNote
 
-__all__ = ["LABEL_PATTERN", "annotate", "format_day", "format_month", "resolve_dates"]
+__all__ = ["LABEL_PATTERN", "annotate", "format_day", "format_month", "resolve_dates",
+           "stated_dates"]
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,10 @@ _MONTH_YEAR = re.compile(r"\b(?:(?:early|late|mid)(?:\s+|-))?" + _MONTH
 _MONTH_REL = re.compile(r"\b" + _REL + r"\s+" + _MONTH + _POSS)
 _MONTH_DAY = re.compile(r"\b" + _MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?\b"
                         r"(?:\s*[-–]\s*\d{1,2}\b)?(?!,?\s*\d{4})")
+_FULL_DATE = re.compile(r"\b" + _MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+"
+                        r"(?P<year>\d{4})\b")
+_FULL_DATE_DMY = re.compile(r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH
+                            + r",?\s+(?P<year>\d{4})\b")
 _DAY_MONTH = re.compile(r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH
                         + r"(?!,?\s*\d{4})")
 _WEEKDAY = re.compile(
@@ -138,6 +143,31 @@ def resolve_dates(text: str, published: date) -> list[DateNote]:
     found: list[_Match] = []
     for finder in _FINDERS:
         found.extend(finder(text, published))
+    return _notes(text, found)
+
+
+def stated_dates(text: str, published: date | None) -> list[DateNote]:
+    """Every date `text` states, for a timeline: what `resolve_dates` finds, plus what it
+    leaves unlabelled because a reader needs no label for it: dates with a year ("March 6,
+    2026", "6 March 2026") and month-days in the publication's own year ("on March 6").
+    Without `published` only dates with a year can be placed."""
+    found: list[_Match] = []
+    for pattern in (_FULL_DATE, _FULL_DATE_DMY):
+        for m in pattern.finditer(text):
+            try:
+                day = date(int(m["year"]), _MONTH_NUMBER[m["month"]], int(m["day"]))
+            except ValueError:
+                continue
+            found.append((m.start(), m.end(), day, format_day(day)))
+    if published is not None:
+        for finder in _FINDERS:
+            found.extend(finder(text, published))
+        found.extend(_find_month_day(text, published, same_year=True))
+    return _notes(text, found)
+
+
+def _notes(text: str, found: list[_Match]) -> list[DateNote]:
+    """Non-overlapping notes in text order, the longer of two overlapping phrases kept."""
     found.sort(key=lambda m: (m[0], -(m[1] - m[0])))
     notes: list[DateNote] = []
     last_end = -1
@@ -193,14 +223,18 @@ def _find_month_rel(text: str, published: date) -> list[_Match]:
     return out
 
 
-def _find_month_day(text: str, published: date) -> list[_Match]:
+def _find_month_day(text: str, published: date, *, same_year: bool = False) -> list[_Match]:
     out = []
     for pattern in (_MONTH_DAY, _DAY_MONTH):
         for m in pattern.finditer(text):
             tense = _tense(text, m.start(), m.end())
             day = _month_day(published, _MONTH_NUMBER[m["month"]], int(m["day"]), tense)
+            if day is None:
+                continue
             # Same year as the article: the reader already knows it, so no label (see top).
-            if day is None or day.year == published.year:
+            if day.year == published.year:
+                if same_year:
+                    out.append((m.start(), m.end(), day, format_day(day)))
                 continue
             # Far from the year's turn, only a tense pointing that way justifies another year
             # (history features mention "Jan. 21" in September without meaning next year).

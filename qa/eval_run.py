@@ -8,7 +8,9 @@ Every question is asked through `Assistant.ask(question, top_k=50)`, once per re
   questions marked unanswerable `abstain_p`/`abstain_r`; `short_em`/`short_f1`, SQuAD's
   official exact match and F1 of `Answer.short` (0 when there is none);
 - retrieval (questions with gold documents): document level, the distinct articles of
-  `hits` in order: nDCG@10, recall@1/5/10, MRR@10.
+  `hits` in order: nDCG@10, recall@1/5/10, MRR@10. A hit stands for its story's folded
+  syndicated copies too (`Assistant.copies_of`): it counts as the gold article when one of
+  them is, since the index shows one copy of a story only.
 
 With `as_of_field`, each question is asked as of its own date (e.g. a quiz's `date`).
 """
@@ -166,6 +168,13 @@ def _ensure_index(corpus_file: Path, index_dir: Path, dataset: Path, model: str)
     return target
 
 
+def _credited(assistant: Assistant, article_id: str, gold: dict[str, int]) -> str:
+    """The id a hit is ranked as: its own, or the gold one among its story's copies."""
+    if article_id in gold:
+        return article_id
+    return next((r.id for r in assistant.copies_of(article_id) if r.id in gold), article_id)
+
+
 def _row(assistant: Assistant, questions: list[EvalQuestion], *, dated: bool,
          label: str) -> tuple[dict[str, float], list[dict[str, Any]]]:
     top1 = top3 = answerable = abstained = 0
@@ -177,7 +186,8 @@ def _row(assistant: Assistant, questions: list[EvalQuestion], *, dated: bool,
         answer = assistant.ask(q.question, top_k=HITS, as_of=q.date if dated else None)
         pairs.append((answer.abstained, q.unanswerable))
         if q.relevance:
-            docs = list(dict.fromkeys(h.chunk.article_id for h in answer.hits))
+            docs = list(dict.fromkeys(_credited(assistant, h.chunk.article_id, q.relevance)
+                                      for h in answer.hits))
             rankings.append((docs, q.relevance))
         if q.unanswerable or not q.answers:
             continue

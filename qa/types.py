@@ -1,4 +1,5 @@
-"""The answering layer's domain nouns: `Hit`, `DateNote`, `ShortAnswer`, `Citation`, `Answer`.
+"""The answering layer's domain nouns: `Hit`, `DateNote`, `ShortAnswer`, `ArticleCopy`,
+`Citation`, `Answer`, and for timelines `Event` and `Timeline`.
 
 One `Answer` flows to every surface (CLI, `--json`, Python, the Gradio UI).
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from corpus import Chunk
 
@@ -59,12 +60,26 @@ class ShortAnswer:
 
 
 @dataclass(frozen=True)
+class ArticleCopy:
+    """Another copy of a cited article's story (the same syndicated text under another id,
+    headline or outlet), which the index folded into the cited one."""
+
+    id: str
+    title: str
+    source: str
+    published: date | None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
 class Citation:
     """One numbered source.
 
     `quote == getattr(article, field)[start:end]` always holds; `field` is "text" for
     quotes from the article body and "byline" or "title" for answers about the article's
-    metadata (e.g. "Who wrote the article?").
+    metadata (e.g. "Who wrote the article?"). `also_in` lists the other syndicated copies
+    of the article's story: the index cites one copy (the earliest, then the one with a
+    byline) and folds the others into it.
     """
 
     n: int
@@ -82,6 +97,7 @@ class Citation:
     dates: tuple[DateNote, ...] = field(default_factory=tuple)
     field: str = "text"
     url: str | None = None  # the article's web address, when it has one
+    also_in: tuple[ArticleCopy, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -109,6 +125,62 @@ class Answer:
 
     def to_dict(self) -> dict[str, Any]:
         return _jsonable(asdict(self))
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
+
+
+DateSource = Literal["sentence", "published"]
+Precision = Literal["day", "week", "month", "year"]
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing that happened in a story, as a sentence of one of its articles says it.
+
+    `date` is the day the sentence speaks of: a date it states (`date_source` "sentence",
+    a relative one resolved against the article's date; `phrase` is where it says it) or
+    else the article's publication date ("published"). `precision` says how exact that
+    is ("month" for "last month": `date` is then the month's first day; `label` shows it as
+    "Feb. 2026"). `scheduled` is True when the date is after the article's own: something
+    still to come when it was reported. `quote == article.text[start:end]`; `citation` is
+    the source, numbered like the timeline's source cards (one per article).
+    """
+
+    date: date
+    date_source: DateSource
+    quote: str
+    start: int
+    end: int
+    citation: Citation
+    label: str
+    precision: Precision = "day"
+    scheduled: bool = False
+    phrase: str | None = None
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """What `Assistant.timeline` returns: the story's `events`, oldest first, from its
+    `articles` (ids, in the order of their source cards); `message` says what was left out
+    or why there are no events."""
+
+    query: str
+    events: tuple[Event, ...]
+    articles: tuple[str, ...] = ()
+    message: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """`{"query": ..., "events": [{"date": "YYYY-MM-DD", "date_source": ..., "quote":
+        ..., "citation": {...}, ...}], "articles": [...], "message": ...}`."""
+        events = []
+        for event in self.events:
+            item = _jsonable(asdict(event))
+            order = ["date", "date_source", "quote", "start", "end", "label", "precision",
+                     "scheduled", "phrase", "citation"]
+            events.append({key: item[key] for key in order})
+        return {"query": self.query, "events": events, "articles": list(self.articles),
+                "message": self.message}
 
     def to_json(self, **kwargs: Any) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)

@@ -145,3 +145,26 @@ def web_server(monkeypatch: pytest.MonkeyPatch) -> Iterator:
     server = WebServer().start()
     yield server
     server.stop()
+
+
+STORY_DIR = Path(__file__).parent / "fixtures" / "story"  # the Port Alder ferry story
+
+
+@pytest.fixture(scope="session")
+def _built_story_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from index import HashEmbedder, build_index
+
+    root = tmp_path_factory.mktemp("story-index")
+    shutil.copytree(STORY_DIR, root / "articles")
+    build_index(root / "index", [root / "articles"], embedder=HashEmbedder())
+    return root
+
+
+@pytest.fixture
+def story_index(_built_story_index: Path, tmp_path: Path) -> Path:
+    """A copy (safe to mutate) of an index of the ferry story fixture (three articles, a
+    wire copy of the second, an unrelated one), built with the HashEmbedder; its sources
+    are in the `articles` folder beside it."""
+    target = tmp_path / "story"
+    shutil.copytree(_built_story_index, target)
+    return target / "index"

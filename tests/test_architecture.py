@@ -22,6 +22,7 @@ INDEX_LEVELS = [
     ("index.disk",),
     ("index.vectors",),
     ("index.sync",),
+    ("index.candidates",),
     ("index.reader", "index.info"),
     ("index",),
 ]

@@ -13,7 +13,7 @@ from typing import Any
 import gradio as gr
 
 from qa.api import MAX_TOP_K
-from ui import handlers, links
+from ui import handlers, links, timeline
 from ui.handlers import (
     ALLOWED_EXTENSIONS,
     LIBRARY_HEADERS,
@@ -37,9 +37,9 @@ def build_app(assistant: AssistantLike) -> gr.Blocks:
     """The news-qa app over `assistant` (a `qa.Assistant`).
 
     Launch it with `ui.launch`, which also applies the theme and CSS. Named API endpoints
-    (for `gradio_client`): `/ask`, `/clear`, `/articles`, `/add_files`, `/add_urls`,
-    `/remove_article`, `/status` (the index status line, e.g. "12,400 of 19,227 chunks
-    embedded" while a build embeds; refreshed every 5 s).
+    (for `gradio_client`): `/ask`, `/clear`, `/timeline`, `/articles`, `/add_files`,
+    `/add_urls`, `/remove_article`, `/status` (the index status line, e.g. "12,400 of
+    19,227 chunks embedded" while a build embeds; refreshed every 5 s).
     """
     with gr.Blocks(title="news-qa", analytics_enabled=False, delete_cache=(3600, 3600)) as app:
         gr.HTML(HEADER_HTML)
@@ -49,6 +49,8 @@ def build_app(assistant: AssistantLike) -> gr.Blocks:
             with gr.Tab("Ask", id="ask"):
                 chat, question, ask_btn, clear_btn, top_k, since, until, as_of, sources = (
                     _ask_tab())
+            with gr.Tab("Timeline", id="timeline"):
+                story, tl_since, tl_until, tl_as_of, tl_btn, tl_view = _timeline_tab()
             with gr.Tab("Library", id="library"):
                 table, files, add_btn, link, link_btn, report, choice, remove_btn = (
                     _library_tab()
@@ -73,6 +75,14 @@ def build_app(assistant: AssistantLike) -> gr.Blocks:
         )
         clear_btn.click(_clear, None, [chat, turns, sources, question], api_name="clear")
         chat.clear(_clear, None, [chat, turns, sources, question], api_visibility="private")
+
+        def show_timeline(query: str, since: str, until: str, as_of: str = "") -> str:
+            result = timeline.show_timeline(assistant, query, since, until, as_of)
+            _warn(result.warning)
+            return result.html
+
+        gr.on([tl_btn.click, story.submit], show_timeline, [story, tl_since, tl_until, tl_as_of],
+              tl_view, api_name="timeline", concurrency_limit=4)
 
         def refresh() -> tuple[Any, ...]:
             return _library_outputs(handlers.refresh_library(assistant))[1:]
@@ -150,6 +160,24 @@ def _ask_tab() -> tuple[Any, ...]:
         with gr.Column(scale=2, min_width=320):
             sources = gr.HTML(EMPTY_SOURCES, elem_id="nq-sources-panel", max_height=760)
     return chat, question, ask_btn, clear_btn, top_k, since, until, as_of, sources
+
+
+def _timeline_tab() -> tuple[Any, ...]:
+    with gr.Row(equal_height=True):
+        story = gr.Textbox(placeholder="A story or a question, e.g. Port Alder ferry",
+                           show_label=False, lines=1, max_lines=2, scale=6,
+                           elem_id="nq-story")
+        button = gr.Button("Show the timeline", variant="primary", scale=1, min_width=160,
+                           elem_id="nq-timeline-go")
+    with gr.Row(equal_height=False):
+        since = gr.Textbox(label="Events from", placeholder="YYYY-MM-DD", max_lines=1,
+                           elem_id="nq-tl-since")
+        until = gr.Textbox(label="Events to", placeholder="YYYY-MM-DD", max_lines=1,
+                           elem_id="nq-tl-until")
+        as_of = gr.Textbox(label="As of", placeholder="any day (YYYY-MM-DD)", max_lines=1,
+                           elem_id="nq-tl-as-of", info="Only articles published by then")
+    view = gr.HTML(timeline.EMPTY_TIMELINE, elem_id="nq-timeline")
+    return story, since, until, as_of, button, view
 
 
 def _library_tab() -> tuple[Any, ...]:

@@ -176,6 +176,8 @@ def _card(citation: Citation, articles: ArticleLookup | None) -> str:
     dates = "".join(
         f'<li>“{escape(d.phrase)}” = {escape(d.label)}</li>' for d in citation.dates
     )
+    also = "; ".join(f"{escape(c.title or c.id)} ({escape(format_date(c.published))})"
+                     for c in citation.also_in)
     full = ""
     if articles is not None:
         try:
@@ -189,7 +191,8 @@ def _card(citation: Citation, articles: ArticleLookup | None) -> str:
         f'<div class="nq-card-head"><span class="nq-num">[{citation.n}]</span> '
         f'<span class="nq-title">{escape(citation.title)}</span></div>'
         f'<div class="nq-meta">{" · ".join(meta)}</div>'
-        f'<blockquote class="nq-passage">{_passage(citation)}</blockquote>'
+        + (f'<div class="nq-also">Also published as: {also}</div>' if also else "")
+        + f'<blockquote class="nq-passage">{_passage(citation)}</blockquote>'
         + (f'<ul class="nq-dates">{dates}</ul>' if dates else "")
         + f"{full}</section>"
     )

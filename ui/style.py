@@ -64,6 +64,23 @@ mark.nq-short-mark { background: #fde68a; color: inherit; padding: 0 0.1em; bord
 #nq-library * { font-family: var(--font) !important; }
 .nq-report { margin: 4px 0; padding-left: 20px; line-height: 1.6; }
 .nq-skipped code { font-size: 0.9em; }
+
+.nq-timeline { list-style: none; margin: 6px 0 16px; padding: 0 0 0 22px;
+  border-left: 3px solid var(--color-accent); }
+.nq-event { position: relative; margin: 0 0 16px; padding-left: 6px; }
+.nq-event::before { content: ""; position: absolute; left: -31px; top: 3px; width: 13px;
+  height: 13px; border-radius: 50%; background: var(--background-fill-primary);
+  border: 3px solid var(--color-accent); }
+.nq-when { display: inline-block; font-weight: 700; font-variant-numeric: tabular-nums;
+  font-size: 0.92rem; margin-bottom: 2px; }
+.nq-tag { margin-left: 8px; font-size: 0.72rem; text-transform: uppercase;
+  letter-spacing: 0.04em; color: #b45309; border: 1px solid #f59e0b; border-radius: 4px;
+  padding: 0 4px; }
+.nq-event-quote { font-family: Georgia, "Iowan Old Style", serif; font-size: 1rem;
+  line-height: 1.5; }
+.nq-event-quote mark { background: #fde68a; color: inherit; padding: 0 1px; }
+.dark .nq-event-quote mark { background: #854d0e; }
+.nq-also { font-size: 0.84rem; color: var(--body-text-color-subdued); }
 """
 
 

@@ -6,8 +6,9 @@ INDEX/
                    it is replaced)
   gen-3/           one commit point, immutable: manifest.json (written last; it lists the
                    segments and vector parts the generation is made of), deletions.json
-                   (tombstones: articles deleted from those segments), sources.json, and
-                   with a Milvus store vectors.milvus.json
+                   (tombstones: articles deleted from those segments), sources.json,
+                   copies.json + copies.npy (syndicated copies, see `index.disk.copies`),
+                   and with a Milvus store vectors.milvus.json
   gen-2/           the previous generation, kept for readers that just read CURRENT
   segments/        immutable segments shared by generations (see `index.disk.segments`):
                    seg-*/ (articles, chunks and BM25 of the articles one sync added) and
@@ -40,6 +41,8 @@ from index.errors import IndexFormatError, IndexNotFoundError, IndexStoreError
 
 __all__ = [
     "CHUNK_ARTICLES_FILE",
+    "COPIES_FILE",
+    "COPIES_SIGNATURES_FILE",
     "CURRENT_FILE",
     "DELETIONS_FILE",
     "DOCS_FILE",
@@ -100,6 +103,8 @@ CHUNK_ARTICLES_FILE = "chunk_articles.npy"
 SEGMENT_FILE = "segment.json"
 PART_FILE = "part.json"
 # store.sqlite, vectors.faiss and lexical/ in a generation folder: an index of format 1
+COPIES_FILE = "copies.json"  # groups of syndicated copies (index.disk.copies)
+COPIES_SIGNATURES_FILE = "copies.npy"  # their MinHash signatures
 
 GENERATION_GLOB = f"{_GEN_PREFIX}*"
 _GEN_RE = re.compile(rf"{_GEN_PREFIX}(\d{{1,9}})")

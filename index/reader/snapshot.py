@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import ClassVar
@@ -14,7 +13,9 @@ from cachetools import LRUCache
 from numpy.typing import NDArray
 
 from corpus import Article, Chunk
+from index.candidates import Candidates, gather_candidates
 from index.disk.bm25 import LexicalIndex
+from index.disk.copies import CopyFolding, load_copy_groups
 from index.disk.docstore import ArticleRecord
 from index.disk.documents import Documents
 from index.disk.layout import generation_number
@@ -27,25 +28,6 @@ from index.errors import ArticleNotFoundError, EmbedderMismatchError
 from index.vectors.base import VectorStore
 
 __all__ = ["Candidates", "IndexReader"]
-
-
-@dataclass(frozen=True)
-class Candidates:
-    """Chunks found by dense or lexical search, aligned arrays: `rows`, their `dense`
-    cosine (NaN where the chunk has no vector) and `lexical` BM25 score (0 where it shares
-    no term with the query), and their 1-based rank in each list (`NO_RANK` when the chunk
-    was not in that list's top k)."""
-
-    rows: NDArray[np.int64]
-    dense: NDArray[np.float32]
-    lexical: NDArray[np.float32]
-    dense_rank: NDArray[np.int32]
-    lexical_rank: NDArray[np.int32]
-
-    NO_RANK: ClassVar[int] = int(np.iinfo(np.int32).max)
-
-    def __len__(self) -> int:
-        return len(self.rows)
 
 
 class IndexReader:
@@ -86,6 +68,14 @@ class IndexReader:
         self._published = docs.published
         self._rows = docs.rows
         self._row_article = docs.row_article
+        ids = [""] * docs.article_count  # "": a tombstoned article, in no group
+        for article_id, number in docs.article_index.items():
+            ids[number] = article_id
+        self._copies = CopyFolding(load_copy_groups(self.path), ids)
+        self._hidden_rows = int(np.count_nonzero(self._copies.hidden[self._row_article]))
+
+    def _hidden_rows_of(self, rows: NDArray[np.int64]) -> NDArray[np.bool_]:
+        return self._copies.hidden[self._articles_of(rows)]
 
     def __repr__(self) -> str:
         return f"IndexReader({str(self.path)!r}, chunks={self.size})"
@@ -158,33 +148,13 @@ class IndexReader:
         """The union of the `k` best chunks of dense and of lexical search, each with both
         scores: a chunk found by one retriever only is scored exactly by the other (its
         cosine from the stored vector, its BM25 from the stored counts), so fusion never
-        has to guess a missing score. `vector` None means lexical search only."""
-        dense = self._vectors.search(vector, k, rows=rows) if vector is not None else []
-        dense_rows = np.array([r for r, _ in dense], dtype=np.int64)
-        lexical, lexical_of_dense = self._lexical.search_and_score(
-            query, k, rows=rows, also=dense_rows)
-        lexical_rows = np.array([r for r, _ in lexical], dtype=np.int64)
-        only_lexical = lexical_rows[~np.isin(lexical_rows, dense_rows)]
-        if vector is not None:
-            dense_of_lexical = self._vectors.score(vector, only_lexical)
-        else:
-            dense_of_lexical = np.full(len(only_lexical), np.nan, dtype=np.float32)
-        all_rows = np.concatenate([dense_rows, only_lexical])
-        dense_scores = np.concatenate(
-            [np.array([s for _, s in dense], dtype=np.float32), dense_of_lexical])
-        lexical_by_row = dict(lexical)
-        lexical_scores = np.concatenate([
-            lexical_of_dense,
-            np.array([lexical_by_row[int(r)] for r in only_lexical], dtype=np.float32),
-        ])
-        no_rank = np.iinfo(np.int32).max
-        dense_rank = np.full(len(all_rows), no_rank, dtype=np.int32)
-        dense_rank[: len(dense_rows)] = np.arange(1, len(dense_rows) + 1)
-        lexical_rank = np.full(len(all_rows), no_rank, dtype=np.int32)
-        position = {int(r): i for i, r in enumerate(all_rows)}
-        for rank, (row, _) in enumerate(lexical, start=1):
-            lexical_rank[position[row]] = rank
-        return Candidates(all_rows, dense_scores, lexical_scores, dense_rank, lexical_rank)
+        has to guess a missing score. `vector` None means lexical search only. Only one
+        copy of a syndicated story is searched (`rows_matching`'s rows are folded)."""
+        hidden, extra = None, 0
+        if rows is None and self._hidden_rows:  # rows from rows_matching are folded already
+            hidden, extra = self._hidden_rows_of, min(k, self._hidden_rows)
+        return gather_candidates(self._vectors, self._lexical, query, vector, k, rows=rows,
+                                 hidden=hidden, extra=extra)
 
     def article_lexical(self, query: str, rows: NDArray[np.int64]) -> NDArray[np.float32]:
         """BM25 of `query` for the article of each of `rows`, the article being all its
@@ -287,8 +257,9 @@ class IndexReader:
         sources: Sequence[str] | None = None,
         not_after: date | None = None,
     ) -> NDArray[np.int64] | None:
-        """Rows of chunks whose article passes every filter given, rows ascending; None
-        when no filter is given (no restriction).
+        """Rows of chunks whose article passes every filter given, rows ascending, with
+        one copy of each syndicated story (the first of its group that passes); None when
+        no filter is given (no restriction but the folding `candidates` does).
 
         Args:
             since, until: inclusive publication date bounds; undated articles never match.
@@ -313,7 +284,17 @@ class IndexReader:
                     chosen[self._article_index[name]] = True
                 chosen[self._by_source.get(name, [])] = True
             keep &= chosen
+        keep = self._copies.fold(keep)
         return self._rows[keep[self._row_article]]
+
+    def story_of(self, article_id: str) -> str:
+        """The id of the copy that stands for `article_id`'s story (itself when alone)."""
+        return self._copies.story_of(article_id)
+
+    def copies_of(self, article_id: str) -> list[ArticleRecord]:
+        """The other syndicated copies of `article_id`'s story, the one cited first first."""
+        records = {r.id: r for r in self.articles()} if self._copies.groups else {}
+        return [records[i] for i in self._copies.others(article_id)]
 
     def close(self) -> None:
         """Release the vector store's connection; the segments' files are closed when the

@@ -28,6 +28,7 @@ from corpus.chunking import ChunkConfig
 from corpus.errors import ConfigError
 from corpus.load import Skipped
 from index.disk.layout import (
+    COPIES_FILE,
     GENERATION_GLOB,
     generation_number,
     prepare_index_dir,
@@ -329,6 +330,7 @@ def _is_noop(
         and plan.duplicates == dict(old.duplicates)
         and list(sources) == list(old.sources)
         and excluded == set(old.excluded)
+        and (previous.folder / COPIES_FILE).is_file()  # an index from before copies: write them
     )
 
 

@@ -2,7 +2,8 @@
 segments that are already written.
 
 `Publisher.publish` writes a `tmp-*` folder with the tombstones (`deletions.json`), the
-source file cache, the vector store's record (Milvus) and `manifest.json` last, every file
+source file cache, the syndicated copies (`index.sync.copies`), the vector store's
+record (Milvus) and `manifest.json` last, every file
 fsynced, then `layout.publish` swaps it in. Afterwards it keeps the new generation and the
 one before it, deletes older generation folders, then the segments and parts neither kept
 generation names (in that order, so a reader that finds a segment missing finds its
@@ -17,6 +18,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from index.disk.documents import Documents
 from index.disk.layout import (
     fsync_file,
     new_build_dir,
@@ -32,6 +34,7 @@ from index.disk.manifest import (
     write_manifest,
 )
 from index.disk.segments import remove_unreferenced, write_deletions
+from index.sync.copies import write_copies
 from index.sync.file_cache import FileCache
 from index.sync.state import GenerationState
 from index.vectors.base import VectorWriter
@@ -86,6 +89,7 @@ class Publisher:
         try:
             written = self.vectors.checkpoint(build_dir)
             write_deletions(build_dir, state.deleted(), state.moved())
+            written = [*written, *self._copies(build_dir, state)]
             if self.file_cache is not None:
                 self.file_cache.save(build_dir)
             for path in written:
@@ -104,6 +108,15 @@ class Publisher:
         logger.info("published '%s' (%s chunks, %s embedded, %d segments)", final,
                     f"{counts.chunks:,}", f"{counts.embedded:,}", len(state.segments))
         return final
+
+    def _copies(self, build_dir: Path, state: GenerationState) -> list[Path]:
+        """Write the syndicated copies of `state`'s articles (`index.sync.copies`), reusing
+        what the last generation kept found (nothing new between the publications of one
+        build but the first)."""
+        docs = Documents([s.segment for s in state.segments], state.deleted(), state.moved())
+        hashes = {aid: entry[0] for aid, entry in docs.entries().items()}
+        last = self.kept[-1][0] if self.kept and self.kept[-1][0].is_dir() else None
+        return write_copies(build_dir, last, hashes, docs.article)
 
     @property
     def folders(self) -> list[Path]:

@@ -262,3 +262,16 @@ def test_abstention_scores(pairs: list[tuple[bool, bool]],
                            expected: tuple[float, float]) -> None:
     assert abstention_scores(pairs) == pytest.approx(expected)
 
+
+
+def test_a_hit_is_credited_for_its_folded_copies(story_index) -> None:  # type: ignore[no-untyped-def]
+    """The gold article is the wire copy, which the index folds into the original: the hit
+    on the original counts for it."""
+    from index import HashEmbedder
+    from qa import Assistant
+    from qa.eval_run import _credited
+
+    assistant = Assistant.open(story_index, embedder=HashEmbedder())
+    gold = {"2026-03-10-wire-ferry": 1}
+    assert _credited(assistant, "2026-03-10-ferry-approved", gold) == "2026-03-10-wire-ferry"
+    assert _credited(assistant, "2026-03-03-ferry-plan", gold) == "2026-03-03-ferry-plan"

@@ -25,12 +25,12 @@ Traders said rates and wages would decide the quarter, and union leaders spoke a
 
 
 class SkewedEmbedder(HashEmbedder):
-    """A hashing embedder whose vectors ignore the words 'percent' and 'raise', so dense
-    search cannot find the port article by them: only BM25 can."""
+    """A hashing embedder that places the port article's text elsewhere (as if the model
+    did not understand it), so dense search ranks it low: only BM25 finds it."""
 
     def encode(self, texts, *, batch_size=32, show_progress=False):  # type: ignore[override]
-        cleaned = [t.replace("percent", "").replace("raise", "") for t in texts]
-        return super().encode(cleaned, batch_size=batch_size)
+        moved = ["cargo cranes container ships" if "Busan" in t else t for t in texts]
+        return super().encode(moved, batch_size=batch_size)
 
 
 @pytest.fixture(scope="module")

@@ -160,3 +160,52 @@ def test_add_from_a_link(page: Any, errors: list[str], web_server: Any) -> None:
     assert "2027" in page.locator("#nq-chat .nq-quote").last.inner_text()
     assert "Harbor council approves ferry plan" in page.locator("#nq-sources-panel").inner_text()
     assert errors == []
+
+
+@pytest.fixture(scope="module")
+def story_app(
+    _built_story_index: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveApp]:
+    """The real app over the ferry story index (tests/fixtures/story)."""
+    import shutil
+
+    from ui_fakes import free_port
+
+    from index import HashEmbedder
+    from qa import Assistant
+    from ui import launch
+
+    root = tmp_path_factory.mktemp("ui-story")
+    shutil.copytree(_built_story_index, root / "built")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GRADIO_TEMP_DIR", str(root / "gradio-tmp"))
+        assistant = Assistant.open(root / "built" / "index", embedder=HashEmbedder())
+        port = free_port()
+        app = launch(assistant, port=port, prevent_thread_lock=True, quiet=True)
+        try:
+            yield LiveApp(f"http://127.0.0.1:{port}/", assistant)
+        finally:
+            app.close()
+            assistant.close()
+
+
+def test_timeline_view(browser: Any, story_app: LiveApp, errors: list[str]) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(TIMEOUT_MS)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(story_app.url)
+    page.get_by_role("tab", name="Timeline").click()
+    page.fill("#nq-story textarea", "Port Alder ferry")
+    page.click("#nq-timeline-go")
+    page.wait_for_selector("#nq-timeline .nq-event")
+    dates = page.locator("#nq-timeline .nq-when").all_inner_texts()
+    assert dates[:3] == ["Mar 2, 2026", "Mar 6, 2026", "Mar 16, 2026"]
+    view = page.locator("#nq-timeline").inner_text()
+    assert "festival" not in view and "Also published as: Port Alder votes yes" in view
+    assert view.count("approved the Harbor Authority's ferry plan on Friday") == 1
+    page.locator("#nq-timeline .nq-event a.nq-cite").nth(1).click()
+    assert page.locator("#nq-tl-src-2").is_visible()
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "timeline.png"), full_page=True)
+    page.close()
+    assert errors == []

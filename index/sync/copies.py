@@ -1,0 +1,228 @@
+"""Syndicated copies: one story under several ids (a wire story run by several outlets with
+another headline, a tagline, a trimmed paragraph), found at build time and kept up to date
+incrementally.
+
+How: each article's body is cut into shingles (every run of `SHINGLE_WORDS` words, lower
+cased; the headline is left out, outlets change it) and summarised by a MinHash signature
+(`datasketch`, `NUM_PERM` permutations). Candidates are found by locality-sensitive hashing
+of the signatures: `b` bands of `r` rows, the split `datasketch.MinHashLSH` chooses for a
+Jaccard threshold of `LSH_THRESHOLD`; two articles sharing one band are candidates. Every
+candidate pair is then verified exactly on the shingle sets: a copy when their Jaccard
+similarity is at least `MIN_JACCARD`, or when the shingles they share cover `MIN_CONTAINMENT`
+of the shorter one and the shorter one has at least `MIN_SIZE_RATIO` of the longer one's
+(a trimmed copy). Copies join in groups (connected pairs); each group is ordered with the copy
+to cite first: the earliest, then the one with a byline, then the longer text.
+
+The banding is done with numpy over the stored signatures rather than in a `MinHashLSH`
+object: that index lives in memory and could only be saved with pickle, and rebuilding it
+for every sync cost 0.74 s at 3,784 articles. A sync computes signatures for new and
+changed articles only, compares them with every article, keeps the verified pairs of
+unchanged ones, and drops the pairs of removed ones (so a group whose copies go away
+dissolves).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from corpus import Article
+from index.disk.copies import CopyIndex, CopyRecord, load_copies, save_copies
+
+__all__ = ["METHOD", "comparison", "detect_copies", "shingles", "write_copies"]
+
+logger = logging.getLogger(__name__)
+
+SHINGLE_WORDS = 5
+NUM_PERM = 128
+SEED = 1
+SCHEME = "affine32"
+LSH_THRESHOLD = 0.25  # the lowest Jaccard the verification can accept (a trimmed copy)
+MIN_JACCARD = 0.5
+MIN_CONTAINMENT = 0.8
+MIN_SIZE_RATIO = 1 / 3
+MIN_SHINGLES = 20  # shorter texts are never taken for copies: too little to tell
+METHOD = {
+    "shingle_words": SHINGLE_WORDS, "num_perm": NUM_PERM, "seed": SEED, "scheme": SCHEME,
+    "lsh_threshold": LSH_THRESHOLD, "min_jaccard": MIN_JACCARD,
+    "min_containment": MIN_CONTAINMENT, "min_size_ratio": round(MIN_SIZE_RATIO, 4),
+    "min_shingles": MIN_SHINGLES,
+}
+
+_WORD = re.compile(r"\w+")
+
+
+def shingles(text: str) -> set[bytes]:
+    """The distinct runs of `SHINGLE_WORDS` words of `text` (lower cased), as bytes."""
+    words = _WORD.findall(text.lower())
+    n = SHINGLE_WORDS
+    if len(words) < n:
+        return {" ".join(words).encode("utf-8")} if words else set()
+    return {" ".join(words[i:i + n]).encode("utf-8") for i in range(len(words) - n + 1)}
+
+
+def comparison(a: set[bytes], b: set[bytes]) -> tuple[bool, float]:
+    """Whether shingle sets `a` and `b` are copies of one text, and their Jaccard."""
+    if min(len(a), len(b)) < MIN_SHINGLES:
+        return False, 0.0
+    shared = len(a & b)
+    jaccard = shared / (len(a) + len(b) - shared)
+    small, large = sorted((len(a), len(b)))
+    trimmed = shared >= MIN_CONTAINMENT * small and small >= MIN_SIZE_RATIO * large
+    return jaccard >= MIN_JACCARD or trimmed, jaccard
+
+
+def write_copies(
+    build_dir: Path,
+    previous: Path | None,
+    articles: Mapping[str, str],
+    article: Callable[[str], Article],
+) -> list[Path]:
+    """Detect the copies among `articles` (id -> content hash: the new generation's),
+    reading each new one with `article`, reusing what the `previous` generation found;
+    write `copies.json` and `copies.npy` in `build_dir` and return their paths (to
+    fsync)."""
+    started = time.perf_counter()
+    before = load_copies(previous) if previous is not None else None
+    copies = detect_copies(before, articles, article)
+    paths = save_copies(build_dir, copies)
+    grouped = sum(len(g) for g in copies.groups)
+    logger.debug("copies: %d stories told by %d articles; %.2f s", len(copies.groups), grouped,
+                 time.perf_counter() - started)
+    return list(paths)
+
+
+def detect_copies(
+    previous: CopyIndex | None,
+    articles: Mapping[str, str],
+    read: Callable[[str], Article],
+) -> CopyIndex:
+    """The copies among `articles` (id -> content hash).
+
+    Articles known to `previous` with the same content hash keep their signature and their
+    verified pairs; the others are read with `read(id)`, signed and compared with all.
+    """
+    reusable: dict[str, tuple[CopyRecord, NDArray[np.uint32]]] = {}
+    if previous is not None and previous.method == METHOD:
+        reusable = {r.id: (r, s) for r, s in zip(previous.records, previous.signatures,
+                                                 strict=True)}
+    ids = sorted(articles)
+    fresh = [i for i in ids if i not in reusable or reusable[i][0].content_hash != articles[i]]
+    sets: dict[str, set[bytes]] = {}
+    new_records: dict[str, CopyRecord] = {}
+    for aid in fresh:
+        article = read(aid)
+        sets[aid] = shingles(article.text)
+        new_records[aid] = CopyRecord(aid, articles[aid], len(sets[aid]), article.published,
+                                      bool(article.byline), len(article.text))
+    new_signatures = dict(zip(fresh, _sign([sets[i] for i in fresh]), strict=True))
+    records = [new_records[i] if i in new_records else reusable[i][0] for i in ids]
+    signatures = np.array(
+        [new_signatures[i] if i in new_signatures else reusable[i][1] for i in ids],
+        dtype=np.uint32).reshape(len(ids), NUM_PERM)
+    fresh_set = set(fresh)
+    pairs = {(a, b): j for a, b, j in (previous.pairs if reusable and previous else ())
+             if a in articles and b in articles and a not in fresh_set and b not in fresh_set}
+    eligible = np.array([r.shingles >= MIN_SHINGLES for r in records], dtype=bool)
+    is_fresh = np.array([i in fresh_set for i in ids], dtype=bool)
+    for x, y in sorted(_candidates(signatures, is_fresh & eligible, eligible)):
+        a, b = ids[x], ids[y]
+        for aid in (a, b):
+            if aid not in sets:
+                sets[aid] = shingles(read(aid).text)
+        same, jaccard = comparison(sets[a], sets[b])
+        if same:
+            pairs[(a, b)] = jaccard
+    by_id = {r.id: r for r in records}
+    groups = _groups(pairs, by_id)
+    return CopyIndex(dict(METHOD), tuple(records), signatures,
+                     tuple((a, b, j) for (a, b), j in sorted(pairs.items())), groups)
+
+
+def _sign(sets: list[set[bytes]]) -> list[NDArray[np.uint32]]:
+    if not sets:
+        return []
+    from datasketch import MinHash
+
+    signed = MinHash.bulk(sets, num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
+    return [np.asarray(m.hashvalues, dtype=np.uint32) for m in signed]
+
+
+@cache
+def _bands() -> tuple[int, int]:
+    """(bands, rows per band) that `datasketch.MinHashLSH` picks for `LSH_THRESHOLD`."""
+    from datasketch import MinHashLSH
+
+    lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
+    return int(lsh.b), int(lsh.r)
+
+
+def _candidates(
+    signatures: NDArray[np.uint32], query: NDArray[np.bool_], eligible: NDArray[np.bool_]
+) -> set[tuple[int, int]]:
+    """Pairs (i < j) of eligible rows sharing a band, at least one of them a `query` row."""
+    found: set[tuple[int, int]] = set()
+    rows = np.flatnonzero(eligible)
+    if not query.any() or len(rows) < 2:
+        return found
+    keys = _band_keys(signatures[rows])
+    for band in range(keys.shape[1]):
+        order = np.argsort(keys[:, band], kind="stable")
+        ordered = keys[order, band]
+        starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+        lengths = np.diff(np.concatenate((starts, [len(ordered)])))
+        for start, length in zip(starts[lengths > 1].tolist(), lengths[lengths > 1].tolist(),
+                                 strict=True):
+            members = rows[order[start:start + length]]
+            for i in members[query[members]].tolist():
+                found.update((min(i, j), max(i, j)) for j in members.tolist() if j != i)
+    return found
+
+
+def _band_keys(signatures: NDArray[np.uint32]) -> NDArray[np.uint64]:
+    """One 64-bit key per band of each signature: equal bands give equal keys (a rare
+    collision only adds a candidate, which verification then rejects)."""
+    bands, rows = _bands()
+    blocks = signatures[:, : bands * rows].reshape(len(signatures), bands, rows)
+    weights = np.random.default_rng(SEED).integers(1, 2**63, size=rows, dtype=np.uint64) | 1
+    with np.errstate(over="ignore"):
+        return (blocks.astype(np.uint64) * weights).sum(axis=2, dtype=np.uint64)
+
+
+def _groups(
+    pairs: Iterable[tuple[str, str]], records: Mapping[str, CopyRecord]
+) -> tuple[tuple[str, ...], ...]:
+    """Connected groups of `pairs`, each ordered with the copy to cite first; groups in
+    the order of their first id."""
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in pairs:
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    members: dict[str, list[str]] = {}
+    for x in parent:
+        members.setdefault(root(x), []).append(x)
+    groups = [tuple(sorted(m, key=lambda i: _preference(records[i]))) for m in members.values()]
+    return tuple(sorted(groups))
+
+
+def _preference(record: CopyRecord) -> tuple[bool, date, bool, int, str]:
+    """Earliest first (undated last), then with a byline, then the longer text."""
+    return (record.published is None, record.published or date.max, not record.byline,
+            -record.length, record.id)
