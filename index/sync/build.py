@@ -46,7 +46,7 @@ from index.sync.policy import CheckpointPolicy, MergePolicy
 from index.sync.previous import Previous, read_previous
 from index.sync.progress import Progress
 from index.sync.sources import resolve_sources, scan_sources
-from index.vectors.factory import check_store
+from index.vectors.factory import check_store, store_backend
 from index.vectors.spec import DEFAULT_STORE, StoreSpec, parse_store_spec
 
 __all__ = ["BuildReport", "SyncRequest", "build_index", "sync_locked"]
@@ -239,6 +239,7 @@ def _sync(index_dir: Path, request: SyncRequest) -> BuildReport:
         reason = _embedder_change(request.embedder, previous)
     skipped = [*scan.skipped, *plan.skipped]
     if reason is None and previous and _is_noop(plan, previous, sources, excluded):
+        _check_served_store(store, previous)
         logger.info("index '%s' is up to date", index_dir)
         return _report(index_dir, previous.folder, plan, skipped,
                        previous.manifest.counts.chunks, 0, started, None, 0)
@@ -254,6 +255,14 @@ def _sync(index_dir: Path, request: SyncRequest) -> BuildReport:
     written = write_generation(index_dir, plan, spec)
     return _report(index_dir, written.folder, plan, skipped, written.chunks,
                    written.embedded_chunks, started, reason, written.published)
+
+
+def _check_served_store(store: StoreSpec, previous: Previous) -> None:
+    """A sync with nothing to write still checks that a Milvus collection it would serve
+    is there (a dropped one: `VectorStoreError`, saying to rebuild); FAISS files are the
+    reader's to check."""
+    if store.kind != "faiss":
+        store_backend(store).open_legacy(previous.folder).close()
 
 
 def _remove_unused_segments(index_dir: Path) -> None:
