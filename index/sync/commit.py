@@ -14,12 +14,15 @@ then vectors as they come, then merges); each publication is complete and atomic
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.disk.documents import Documents
 from index.disk.layout import (
+    COPIES_FILE,
+    COPIES_SIGNATURES_FILE,
     fsync_file,
     new_build_dir,
     publish,
@@ -68,6 +71,7 @@ class Publisher:
     file_cache: FileCache | None
     kept: list[tuple[Path, set[str]]] = field(default_factory=list)
     published: int = 0
+    _copied: dict[str, str] | None = field(default=None, repr=False)
 
     def publish(self, state: GenerationState) -> Path:
         """Publish `state` as the live generation; returns its folder."""
@@ -111,14 +115,36 @@ class Publisher:
 
     def _copies(self, build_dir: Path, state: GenerationState) -> list[Path]:
         """Write the syndicated copies of `state`'s articles (`index.sync.copies`), reusing
-        what the last generation kept found (nothing new between the publications of one
-        build but the first)."""
+        what the last generation kept found. When the articles are those of the last
+        publication (a progressive build's checkpoints, merges), its files are linked
+        instead: they are immutable, and rewriting them at every checkpoint would cost
+        what the copies of every article weigh."""
         docs = Documents([s.segment for s in state.segments], state.deleted(), state.moved())
         hashes = {aid: entry[0] for aid, entry in docs.entries().items()}
         last = self.kept[-1][0] if self.kept and self.kept[-1][0].is_dir() else None
+        if last is not None and hashes == self._copied:
+            linked = _link_copies(last, build_dir)
+            if linked:
+                return []  # already durable: the files of a published generation
+        self._copied = hashes
         return write_copies(build_dir, last, hashes, docs.article)
 
     @property
     def folders(self) -> list[Path]:
         """The generation folders kept (the last published one last)."""
         return [folder for folder, _ in self.kept if folder.is_dir()]
+
+
+def _link_copies(source: Path, target: Path) -> bool:
+    """Hard-link (else copy) the copies files of generation `source` into `target`; False
+    when `source` has none."""
+    names = (COPIES_FILE, COPIES_SIGNATURES_FILE)
+    if not all((source / name).is_file() for name in names):
+        return False
+    for name in names:
+        try:
+            os.link(source / name, target / name)
+        except OSError:
+            shutil.copyfile(source / name, target / name)
+            fsync_file(target / name)
+    return True

@@ -92,6 +92,9 @@ def test_the_text_is_published_first_then_more_vectors(many: Path, tmp_path: Pat
     assert report.generations >= len(seen) and report.embedded_chunks == report.chunks
     assert check_answers(index_dir) == report.chunks
     assert index_info(index_dir)["embedded"].startswith(f"{report.chunks:,} of")
+    # The checkpoints share the copies files the first publication wrote (hard links).
+    inodes = {(g / "copies.npy").stat().st_ino for g in index_dir.glob("gen-*")}
+    assert len(list(index_dir.glob("gen-*"))) == 2 and len(inodes) == 1
 
 
 def test_readers_see_only_complete_generations(many: Path, tmp_path: Path) -> None:
