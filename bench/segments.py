@@ -29,9 +29,8 @@ NO_MERGES = MergePolicy(factor=10**6, floor_chunks=10**9, max_chunks=10**9)
 def build_in_segments(articles: list[str], segments: int, work: Path, embedder) -> Path:
     sources, index_dir = work / "sources", work / "index"
     sources.mkdir(parents=True)
-    size = -(-len(articles) // segments)
     for n in range(segments):
-        part = articles[n * size : (n + 1) * size]
+        part = articles[n * len(articles) // segments : (n + 1) * len(articles) // segments]
         (sources / f"part-{n:03d}.jsonl").write_text("\n".join(part) + "\n", "utf-8")
         build_index(index_dir, [sources], embedder=embedder, merges=NO_MERGES)
     return index_dir
