@@ -49,16 +49,6 @@ def write_articles(n: int, path: Path) -> int:
     return n
 
 
-def one_shot() -> dict:
-    """The base index is built in one publication where the build can publish several
-    (a progressive build's checkpoints are not what is measured here)."""
-    try:
-        from index.sync.policy import CheckpointPolicy
-    except ImportError:  # a newsqa from before progressive builds
-        return {}
-    return {"checkpoints": CheckpointPolicy(min_chunks=10**9)}
-
-
 def measured(fn) -> tuple[float, int, int]:
     before = io_counters()
     started = time.perf_counter()
@@ -74,7 +64,7 @@ def run(articles: int, work: Path, embedder: HashEmbedder) -> list[dict]:
     write_articles(articles, sources / "base.jsonl")
     index_dir = work / "index"
     started = time.perf_counter()
-    build_index(index_dir, [sources], embedder=embedder, **one_shot())
+    build_index(index_dir, [sources], embedder=embedder)
     built = time.perf_counter() - started
     with open_index(index_dir) as reader:
         chunks = reader.size
