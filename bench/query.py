@@ -22,6 +22,7 @@ from pathlib import Path
 import faiss
 from common import REALTIMEQA, percentile, require, save, subset_index, table, work_dir
 
+import qa.answer
 from index.disk.layout import FAISS_FILE, require_generation
 from index.disk.manifest import read_manifest, write_manifest
 from index.vectors.factory import store_backend
@@ -44,6 +45,17 @@ def measure(fn, items: list[str], rounds: int) -> list[float]:
             fn(item)
             times.append((time.perf_counter() - started) * 1000)
     return times
+
+
+def timed(fn, times: list[float]):
+    """`fn`, appending each call's milliseconds to `times` (a stage of `Assistant.ask`)."""
+    def wrapper(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            times.append((time.perf_counter() - started) * 1000)
+    return wrapper
 
 
 def main() -> None:
@@ -99,6 +111,10 @@ def run(args: argparse.Namespace) -> None:
     def dense_only(q: str) -> None:
         reader.dense_search(vectors[q], 100)
 
+    stages = {"score_sentences": [], "find_short": []}
+    for stage, times in stages.items():
+        setattr(qa.answer, stage, timed(getattr(qa.answer, stage), times))
+
     rows = []
     base = None
     for name, fn in [("embed question", embed_only), ("dense search, top 100", dense_only),
@@ -111,6 +127,12 @@ def run(args: argparse.Namespace) -> None:
         rows.append({"what": name, "store": args.store.kind, "chunks": reader.size,
                      "p50 ms": p50,
                      "p95 ms": percentile(times, 0.95), "x limit": p50 / base if base else 0.0})
+    for stage, label in (("score_sentences", "  of which: sentence selector"),
+                         ("find_short", "  of which: short answer")):
+        times = stages[stage][-len(items) * args.rounds:]
+        rows.append({"what": label, "store": args.store.kind, "chunks": reader.size,
+                     "p50 ms": percentile(times, 0.5), "p95 ms": percentile(times, 0.95),
+                     "x limit": percentile(times, 0.5) / base if base else 0.0})
     print(table(rows, f"Query latency, warm, {len(items)} questions x {args.rounds} "
                       "(goal at 30k+ chunks: p50 <= 30 ms, p95 <= 80 ms)"))
     kind = args.store.kind

@@ -6,6 +6,7 @@ Shared by the second stage of retrieval (`qa.fusion`) and the sentence selector
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +24,19 @@ _SUBORDINATE = re.compile(r"\b(after|before|while|since|until|during|once)\b([^,
 SUBORDINATE_WEIGHT = 0.35
 
 
+PRIOR_DOCUMENTS = 1000
+
+
+def _prior_idf(idf: float, size: int) -> float:
+    """BM25's idf recomputed with PRIOR_DOCUMENTS more documents that lack the term:
+    df from idf = log(1 + (N - df + 0.5) / (df + 0.5)), then the same formula at N + prior."""
+    if size <= 0:
+        return idf
+    df = (size + 0.5 - 0.5 * math.expm1(idf)) / (1 + math.expm1(idf))
+    df = min(max(df, 0.0), float(size))
+    return math.log1p((size + PRIOR_DOCUMENTS - df + 0.5) / (df + 0.5))
+
+
 @dataclass(frozen=True)
 class QueryTerms:
     """The question's distinct BM25 terms and their weights (idf, lowered for a subordinate
@@ -31,19 +45,34 @@ class QueryTerms:
     tokens: tuple[str, ...]
     weights: dict[str, float]
     total: float
+    clause: frozenset[str] = frozenset()  # terms only in a subordinate time clause
+    smoothed: dict[str, float] | None = None  # see `build`
+
+    def smoothed_coverage(self, terms: frozenset[str] | set[str]) -> float:
+        """`coverage` with the smoothed weights (see `build`)."""
+        weights = self.smoothed or self.weights
+        total = sum(weights.values())
+        return sum(w for t, w in weights.items() if t in terms) / total if total > 0 else 0.0
 
     @classmethod
     def build(cls, reader: IndexReader, query: str) -> QueryTerms:
         tokens = tuple(tokenize(query))
         distinct = list(dict.fromkeys(tokens))
         weights = dict(zip(distinct, reader.token_idf(distinct), strict=True))
+        # The idf of a small index says little (in one article every name is common):
+        # smoothed as if the index also held PRIOR_DOCUMENTS documents without the term.
+        size = getattr(reader, "size", 0)
+        smoothed = {t: _prior_idf(w, size) for t, w in weights.items()}
         match = _SUBORDINATE.search(query)
+        clause: set[str] = set()
         if match:
             main = set(tokenize(query[: match.start()] + " " + query[match.end():]))
-            for token in set(tokenize(match.group(0))) - main:
+            clause = set(tokenize(match.group(0))) - main
+            for token in clause:
                 if token in weights:
                     weights[token] *= SUBORDINATE_WEIGHT
-        return cls(tokens, weights, sum(weights.values()))
+                    smoothed[token] *= SUBORDINATE_WEIGHT
+        return cls(tokens, weights, sum(weights.values()), frozenset(clause), smoothed)
 
     def coverage(self, terms: frozenset[str] | set[str]) -> float:
         """Weighted share of the question's terms found in `terms`, in [0, 1]."""

@@ -27,7 +27,7 @@ from qa.aliases import expand_with_roles, role_aliases
 from qa.cues import answer_type_bonus, follows_on
 from qa.evidence import ChunkEvidence, QueryTerms, gather_evidence
 from qa.models import ModelFileError, load_model
-from qa.trees import TreeEnsemble
+from qa.trees import TreeModel
 from qa.types import Hit
 
 __all__ = ["ABSTAIN_FEATURES", "SELECTOR_FEATURES", "Scored", "Selector", "abstain_features",
@@ -43,7 +43,8 @@ SELECTOR_FEATURES = (
     "passage_rank", "passage_score_gap", "passage_dense_rank", "passage_lexical_rank",
     "index_in_chunk", "sentences_in_chunk", "lead", "words", "is_question", "sequence",
     "type_match", "novel_caps", "novel_numbers", "has_year", "has_month", "novel_share",
-    "q_words", *(f"q_{t}" for t in WH_TYPES),
+    "q_words", *(f"q_{t}" for t in WH_TYPES), "caps_missing", "prev_covers_clause",
+    "other_modifier",
 )
 
 _WH = [
@@ -86,7 +87,7 @@ class Selector:
     answer) and the abstention model: a logistic regression over `ABSTAIN_FEATURES` whose
     probability below `threshold` means the articles don't answer."""
 
-    trees: TreeEnsemble
+    trees: TreeModel
     abstain_weights: tuple[float, ...]
     abstain_bias: float
     threshold: float
@@ -105,7 +106,7 @@ def load_selector(path: Path | None = None) -> Selector:
     """
     params = load_model(MODEL_KIND, MODEL_VERSION, path)
     try:
-        trees = TreeEnsemble.from_dict(params["trees"])
+        trees = TreeModel.from_dict(params["trees"])
         abstain = params["abstain"]
         weights = tuple(float(w) for w in abstain["weights"])
         selector = Selector(trees, weights, float(abstain["bias"]), float(abstain["threshold"]),
@@ -148,6 +149,10 @@ def sentence_features(
     kind = wh_type(question)
     q_words = len(question.split())
     asked_caps = {w.lower() for w in _CAP.findall(question)}
+    # The question's names and proper adjectives ("Japanese", "Meloni"), as BM25 terms.
+    named = [frozenset(tokenize(w)) for w in _CAP.findall(question)[1:]]
+    named = [n for n in named if n]
+    modifiers = _modifiers(question)
     asked_numbers = set(_NUMBER.findall(question.lower()))
     q_tokens = list(terms.tokens)
     top_score = hits[0].score
@@ -157,6 +162,7 @@ def sentence_features(
         chunk, ev = hit.chunk, evidence[hit.row]
         aliases = role_aliases(reader.article(chunk.article_id).text)
         sims = np.nan_to_num(ev.sims, nan=0.0)
+        cover = np.array([terms.smoothed_coverage(t) for t in ev.terms], dtype=np.float32)
         count = len(chunk.sentences)
         for j, (start, end) in enumerate(chunk.sentences):
             text = chunk.text[start - chunk.start: end - chunk.start]
@@ -167,13 +173,13 @@ def sentence_features(
             roles = expand_with_roles(text, aliases) if aliases else set()
             where.append((i, j, start, end))
             rows.append([
-                float(sims[j]), 0.0, 0.0, float(ev.coverage[j]), 0.0, 0.0,
-                terms.coverage(ev.terms[j] | roles), phrase_coverage(q_tokens, tokens),
+                float(sims[j]), 0.0, 0.0, float(cover[j]), 0.0, 0.0,
+                terms.smoothed_coverage(ev.terms[j] | roles), phrase_coverage(q_tokens, tokens),
                 float(sims[j - 1]) if j > 0 else 0.0,
                 float(sims[j + 1]) if j + 1 < count else 0.0,
-                float(ev.coverage[j - 1]) if j > 0 else 0.0,
-                float(ev.coverage[j + 1]) if j + 1 < count else 0.0,
-                float(sims.max()), float(ev.coverage.max()),
+                float(cover[j - 1]) if j > 0 else 0.0,
+                float(cover[j + 1]) if j + 1 < count else 0.0,
+                float(sims.max()), float(cover.max()),
                 float(i + 1), float(top_score - hit.score),
                 math.log(hit.dense_rank) if hit.dense_rank else 7.0,
                 math.log(hit.lexical_rank) if hit.lexical_rank else 7.0,
@@ -184,6 +190,9 @@ def sentence_features(
                 1.0 if _YEAR.search(text) else 0.0, 1.0 if _MONTH.search(text) else 0.0,
                 _novel_share(set(tokens), terms), float(q_words),
                 *(1.0 if kind == t else 0.0 for t in WH_TYPES),
+                sum(1 for n in named if not n & ev.terms[j]) / len(named) if named else 0.0,
+                _share(terms.clause, ev.terms[j - 1]) if j > 0 else 0.0,
+                _other_modifier(modifiers, text),
             ])
     x = np.asarray(rows, dtype=np.float32)
     for value, gap, rank in ((0, 1, 2), (3, 4, 5)):
@@ -251,6 +260,41 @@ def phrase_coverage(query_tokens: list[str], tokens: list[str]) -> float:
     if not pairs:
         return 0.0
     return len(pairs & set(itertools.pairwise(tokens))) / len(pairs)
+
+
+_MODIFIED = re.compile(r"\b([A-Z][\w'’-]*)\s+([\w'’-]+)")
+
+
+def _modifiers(question: str) -> list[tuple[str, frozenset[str]]]:
+    """(name, the next word's terms) for each capitalised word of the question but the
+    first: "the Japanese prime minister" -> ("japanese", {"prime"})."""
+    out = []
+    for m in _MODIFIED.finditer(question):
+        if m.start() == 0:
+            continue
+        following = frozenset(tokenize(m.group(2)))
+        if following:
+            out.append((m.group(1).lower(), following))
+    return out
+
+
+def _other_modifier(modifiers: list[tuple[str, frozenset[str]]], text: str) -> float:
+    """1.0 when the sentence puts another name before a word the question qualifies
+    ("Italian Prime Minister" for "the Japanese prime minister") and never the question's."""
+    if not modifiers:
+        return 0.0
+    lower = text.lower()
+    for name, following in modifiers:
+        if re.search(rf"\b{re.escape(name)}\b", lower):
+            continue
+        for m in _MODIFIED.finditer(text):
+            if m.group(1).lower() != name and frozenset(tokenize(m.group(2))) & following:
+                return 1.0
+    return 0.0
+
+
+def _share(wanted: frozenset[str], have: frozenset[str]) -> float:
+    return len(wanted & have) / len(wanted) if wanted else 0.0
 
 
 def _novel_share(tokens: set[str], terms: QueryTerms) -> float:

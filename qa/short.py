@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from index import tokenize
 from qa.models import ModelFileError, load_model
 from qa.selector import WH_TYPES, wh_type
-from qa.trees import TreeEnsemble
+from qa.trees import TreeModel
 
 __all__ = ["MAX_WORDS", "SHORT_FEATURES", "ShortModel", "candidate_spans", "find_short",
            "load_short", "span_features"]
@@ -87,7 +87,7 @@ _NO_SHORT = frozenset({"why", "how"})
 
 @dataclass(frozen=True)
 class ShortModel:
-    trees: TreeEnsemble
+    trees: TreeModel
     threshold: float
 
 
@@ -96,7 +96,7 @@ def load_short(path: Path | None = None) -> ShortModel:
     """The shipped short-answer model (`qa/models/short-v1.json`), checked when loaded."""
     params = load_model(MODEL_KIND, MODEL_VERSION, path)
     try:
-        trees = TreeEnsemble.from_dict(params["trees"])
+        trees = TreeModel.from_dict(params["trees"])
         threshold = float(params["threshold"])
     except (KeyError, TypeError, ValueError) as e:
         raise ModelFileError(f"the short-answer model is invalid ({e}); retrain it with "

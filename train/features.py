@@ -96,7 +96,8 @@ def extract(reader: IndexReader, embedder, questions: list[Question], *, first_s
         chunks = reader.chunks(cands.rows.tolist())
         arts = np.array([number[c.article_id] for c in chunks], np.int32)
         doc[qi, :k] = arts[head]
-        relevance = np.array([q.relevance.get(ids[a], 0) for a in arts], np.float32)
+        relevance = np.array([q.relevance.get(credited(reader, ids[a], q.relevance), 0)
+                              for a in arts], np.float32)
         rel[qi, :k] = relevance[head]
         if q.asked is not None:
             days[qi, :k] = [(q.asked - published[ids[a]]).days if published[ids[a]] else np.nan
@@ -108,6 +109,15 @@ def extract(reader: IndexReader, embedder, questions: list[Question], *, first_s
         ln[qi] = _ndcg(arts, relevance, cands.lexical, idcg[qi])
     return HeadFeatures(x, sizes, doc, rel, cover_max, idcg, dn, ln,
                         np.array([q.split for q in questions]), days)
+
+
+def credited(reader: IndexReader, article_id: str, relevance: dict[str, int]) -> str:
+    """The id `article_id` is judged as: its own, or a gold one among its syndicated copies
+    (the index folds a story's copies into one, which need not be the one the labels name;
+    `newsqa eval` credits copies the same way)."""
+    if article_id in relevance or not relevance:
+        return article_id
+    return next((r.id for r in reader.copies_of(article_id) if r.id in relevance), article_id)
 
 
 def _ndcg(arts: NDArray, relevance: NDArray, scores: NDArray, idcg: float) -> float:

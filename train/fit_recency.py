@@ -26,6 +26,7 @@ from qa.models import MODELS_DIR, write_model
 from qa.recency import MODEL_KIND, MODEL_VERSION, RecencyParams, question_period
 from qa.retrieve import RetrievalConfig, retrieve_ranked
 from train.data import COLLECTIONS, Question, load_questions
+from train.features import credited
 
 logger = logging.getLogger("train.fit_recency")
 
@@ -47,7 +48,8 @@ def doc_ranking(asked: Asked, i: int, params: RecencyParams, *, dated: bool = Tr
     hits = retrieve_ranked(asked.reader, q.text, asked.vectors[i], top_k=50, rows=rows,
                            config=RetrievalConfig(recency=params),
                            period=question_period(q.text, as_of)).hits
-    return list(dict.fromkeys(h.chunk.article_id for h in hits))
+    return list(dict.fromkeys(credited(asked.reader, h.chunk.article_id, q.relevance)
+                              for h in hits))
 
 
 def measure(asked: Asked, idx: list[int], params: RecencyParams, *, dated: bool = True) -> dict:

@@ -20,6 +20,7 @@ chosen, as hyperparameters are.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from dataclasses import replace
@@ -157,6 +158,11 @@ def main() -> None:
     on_choose = search(feats, "choose", START)
     on_report = search(feats, "report", START)
     chosen = search(feats, "all", START)
+    for fold, params in (("choose", on_choose), ("report", on_report)):
+        # For bench/retrieval.py's cross-validated run: each fold's choice, applied to the
+        # questions of the other fold.
+        (args.indexes / "features" / f"fusion-chosen-on-{fold}.json").write_text(
+            json.dumps(params.to_dict(), indent=1), encoding="utf-8")
     figures = {"cross_validated": _cross_validated(margins(on_choose, feats, "report"),
                                                    margins(on_report, feats, "choose")),
                "chosen_on_choose_reported_on_report": margins(on_choose, feats, "report"),

@@ -85,3 +85,47 @@ def test_version_and_help() -> None:
     for command in ["build", "add", "watch", "info", "ask", "chat", "eval"]:
         code, out, _ = run(command, "--help")
         assert code == 0 and "Example:" in out
+
+
+@pytest.fixture
+def built(articles_dir: Path, tmp_path: Path) -> str:
+    index = str(tmp_path / "idx")
+    assert run("build", str(articles_dir), "--index", index, "--model", "hash")[0] == 0
+    return index
+
+
+def test_ask_as_of_leaves_out_later_articles(built: str) -> None:
+    question = "What did the city council approve?"
+    code, out, _ = run("ask", question, "--index", built, "--as-of", "2025-11-01", "--json")
+    assert code == 0
+    assert "harbor-bridge" not in {h["chunk"]["article_id"] for h in json.loads(out)["hits"]}
+    code, out, _ = run("ask", question, "--index", built, "--as-of", "none", "--json")
+    assert json.loads(out)["citations"][0]["article_id"] == "harbor-bridge"
+
+
+@pytest.mark.parametrize("bad", ["yesterday", "2026-02-30", "1/2/2026"])
+def test_bad_as_of_is_one_line(built: str, bad: str) -> None:
+    code, _, err = run("ask", "What happened?", "--index", built, "--as-of", bad)
+    assert code == 2
+    assert "--as-of" in err and bad in err and "Traceback" not in err
+
+
+def test_ask_shows_the_short_answer_first(built: str) -> None:
+    code, out, _ = run("ask", "How many workers did the flood kill?", "--index", built)
+    assert code == 0
+    assert out.splitlines()[0] == "Answer: 183"
+
+
+def test_eval_as_of_field(built: str, tmp_path: Path) -> None:
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"_id": "q1", "text": "What did the city council approve?",
+                                     "answers": ["bridge"], "date": "2025/11/01",
+                                     "gold_docs": ["harbor-bridge"]}) + "\n", encoding="utf-8")
+    code, out, err = run("eval", str(questions), "--index", built, "--as-of-field", "date",
+                         "--json", "--mode", "hybrid")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["as_of_field"] == "date"
+    assert report["metrics"]["hybrid"]["r@10"] == 0.0  # the gold article came later
+    code, out, _ = run("eval", str(questions), "--index", built, "--json", "--mode", "hybrid")
+    assert json.loads(out)["metrics"]["hybrid"]["r@1"] == 1.0

@@ -1,42 +1,43 @@
-"""The numpy tree evaluator gives LightGBM's own predictions, NaN included."""
+"""The tree models: LightGBM boosters stored as text in the model files."""
 
 from __future__ import annotations
 
+import lightgbm as lgb
 import numpy as np
 import pytest
 
-from qa.trees import TreeEnsemble
-
-lgb = pytest.importorskip("lightgbm", reason="lightgbm is in the 'train' extra")
+from qa.trees import TreeModel
 
 
-def test_matches_lightgbm_on_random_data() -> None:
+@pytest.fixture(scope="module")
+def model() -> TreeModel:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(600, 5))
     y = ((x[:, 0] + 0.5 * x[:, 1] ** 2 - x[:, 2] * x[:, 3]) > 0.3).astype(int)
-    x[rng.random(x.shape) < 0.05] = np.nan  # missing values go the learned way
-    model = lgb.LGBMClassifier(n_estimators=40, num_leaves=7, random_state=0,
-                               verbose=-1).fit(x, y)
-    trees = TreeEnsemble.from_lightgbm(model.booster_.dump_model(), tuple("abcde"))
+    x[rng.random(x.shape) < 0.05] = np.nan
+    fitted = lgb.LGBMClassifier(n_estimators=40, num_leaves=7, random_state=0,
+                                verbose=-1).fit(x, y)
+    return TreeModel.from_booster(fitted.booster_, tuple("abcde"), "binary")
+
+
+def test_round_trip_gives_the_same_predictions(model: TreeModel) -> None:
+    rng = np.random.default_rng(1)
     test = rng.normal(size=(200, 5))
     test[rng.random(test.shape) < 0.1] = np.nan
-    assert np.allclose(trees.predict(test), model.predict_proba(test)[:, 1], atol=1e-9)
-    again = TreeEnsemble.from_dict(trees.to_dict())
-    assert np.array_equal(again.raw(test), trees.raw(test))
+    again = TreeModel.from_dict(model.to_dict())
+    assert np.array_equal(again.raw(test), model.raw(test))
+    p = model.predict(test)
+    assert ((p > 0) & (p < 1)).all()
+    assert model.predict(np.zeros((0, 5))).shape == (0,)
 
 
-def test_shape_and_damage_are_refused() -> None:
-    rng = np.random.default_rng(1)
-    x, y = rng.normal(size=(100, 2)), rng.integers(0, 2, 100)
-    model = lgb.LGBMClassifier(n_estimators=3, num_leaves=3, verbose=-1).fit(x, y)
-    trees = TreeEnsemble.from_lightgbm(model.booster_.dump_model(), ("a", "b"))
-    with pytest.raises(ValueError, match="2 features"):
-        trees.predict(np.zeros((1, 3)))
-    data = trees.to_dict()
-    data["left"][trees.roots[0]] = 10_000
-    with pytest.raises(ValueError, match="outside"):
-        TreeEnsemble.from_dict(data)
-    data = trees.to_dict()
-    data["value"] = data["value"][:-1]
-    with pytest.raises(ValueError, match="lengths"):
-        TreeEnsemble.from_dict(data)
+def test_bad_shapes_and_files_are_refused(model: TreeModel) -> None:
+    with pytest.raises(ValueError, match="5 features"):
+        model.predict(np.zeros((1, 3)))
+    data = model.to_dict()
+    with pytest.raises(ValueError, match="features"):
+        TreeModel.from_dict({**data, "features": ["a", "b"]})
+    with pytest.raises(ValueError, match="objective"):
+        TreeModel.from_dict({**data, "objective": "huber"})
+    with pytest.raises(ValueError, match="cannot read"):
+        TreeModel.from_dict({**data, "lightgbm": "tree\nnot a model"})

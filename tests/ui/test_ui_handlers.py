@@ -265,3 +265,49 @@ def test_index_status_line_says_how_far_a_build_embedded() -> None:
     assert "12,400 of 19,227 chunks embedded" in line and "keyword search" in line
     assistant.index_status = None  # a failing status never breaks the page
     assert handlers.index_status(assistant) == ""
+
+
+def test_as_of_defaults_to_today_and_reaches_the_assistant(fake: FakeAssistant) -> None:
+    handlers.ask_question(fake, "Nara trip?", [])
+    assert fake.calls[-1]["as_of"] == date.today()
+    handlers.ask_question(fake, "Nara trip?", [], as_of=" 2026-01-10 ")
+    assert fake.calls[-1]["as_of"] == date(2026, 1, 10)
+
+
+@pytest.mark.parametrize("bad", ["last week", "2026-13-01"])
+def test_bad_as_of_is_a_clear_warning(fake: FakeAssistant, bad: str) -> None:
+    result = handlers.ask_question(fake, "Nara trip?", [], as_of=bad)
+    assert result.warning is not None and "'As of'" in result.warning and bad in result.warning
+    assert fake.calls == []
+
+
+def test_the_short_answer_shows_above_the_quote_and_is_marked_in_it() -> None:
+    from dataclasses import replace
+
+    from corpus import Chunk
+    from qa.types import Citation, DateNote, ShortAnswer
+    from ui.render import render_answer
+
+    text = "Lee will meet Meloni on Tuesday in Rome."
+    article_start = 100
+    chunk = Chunk(id="a:0", article_id="a", n=0, text=text, start=article_start,
+                  end=article_start + len(text), paragraphs=(0, 0), sentences=((article_start,
+                                                             article_start + len(text)),))
+    citation = Citation(n=1, article_id="a", title="Summit", published=date(2026, 1, 9),
+                        byline=None, source="a.txt", paragraph=1, start=article_start,
+                        end=article_start + len(text), quote=text, passage=chunk, score=1.0)
+    note = DateNote("on Tuesday", text.index("on Tuesday"), text.index("on Tuesday") + 10,
+                    date(2026, 1, 13), "Jan. 13, 2026")
+    citation = replace(citation, dates=(note,))
+    rome = text.index("Rome")
+    from qa.types import Answer
+
+    answer = Answer("Where?", "Lee will meet Meloni on Tuesday (Jan. 13, 2026) in Rome. [1]",
+                    False, (citation,), (),
+                    short=ShortAnswer("Rome", article_start + rome, article_start + rome + 4,
+                                      0.9))
+    html = render_answer(answer)
+    assert '<div class="nq-short">Rome</div>' in html
+    assert '<mark class="nq-short-mark">Rome</mark>' in html
+    assert html.index("nq-short") < html.index("nq-quote")
+    assert "(Jan. 13, 2026)" in html

@@ -1,0 +1,69 @@
+"""The sentence selector's features and the answers it leads to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa import Assistant
+from qa.selector import SELECTOR_FEATURES, load_selector, score_sentences, wh_type
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [("Who won?", "who"), ("When did it open?", "when"), ("What year was it?", "when"),
+     ("How many people died?", "howmany"), ("What percentage voted?", "howmany"),
+     ("Where is the bridge?", "where"), ("Which team won?", "which"), ("Why did it fail?", "why"),
+     ("How did they vote?", "how"), ("What is the plan?", "what"), ("Name the mayor.", "other")],
+)
+def test_wh_type(question: str, kind: str) -> None:
+    assert wh_type(question) == kind
+
+
+def test_every_sentence_of_the_top_passages_is_scored(hash_index: Path) -> None:
+    assistant = Assistant.open(hash_index)
+    reader = assistant._current_reader()
+    question = "How many residents were evacuated?"
+    vector = assistant.embedder.encode([question])[0]
+    from qa.retrieve import retrieve_ranked
+
+    got = retrieve_ranked(reader, question, vector, top_k=8)
+    scored, x = score_sentences(reader, question, question, vector, got.hits,
+                                selector=load_selector(), evidence=got.evidence,
+                                terms=got.terms)
+    assert x.shape == (sum(len(h.chunk.sentences) for h in got.hits), len(SELECTOR_FEATURES))
+    assert len(scored) == len(x)
+    assert [s.score for s in scored] == sorted((s.score for s in scored), reverse=True)
+    assert all(0.0 <= s.score <= 1.0 for s in scored)
+    best = scored[0]
+    hit = got.hits[best.hit]
+    assert "3,000" in hit.chunk.text[best.start - hit.chunk.start: best.end - hit.chunk.start]
+    assert np.isfinite(x).all()
+
+
+def test_the_short_answer_lies_in_the_quote(hash_index: Path) -> None:
+    assistant = Assistant.open(hash_index)
+    for question in ("How many residents were evacuated?", "How many workers did the flood kill?",
+                     "When will the construction begin?"):
+        answer = assistant.ask(question)
+        assert not answer.abstained
+        short, first = answer.short, answer.citations[0]
+        assert short is not None
+        article = assistant.article(first.article_id)
+        assert article.text[short.start: short.end] == short.text
+        assert first.start <= short.start and short.end <= first.end
+    assert assistant.ask("How many workers did the flood kill?").short.text == "183"
+
+
+def test_why_questions_have_no_short_answer(hash_index: Path) -> None:
+    answer = Assistant.open(hash_index).ask("Why did opponents argue against the bridge?")
+    assert not answer.abstained
+    assert answer.short is None
+
+
+def test_the_answer_json_carries_the_short_answer(hash_index: Path) -> None:
+    data = Assistant.open(hash_index).ask("How many workers did the flood kill?").to_dict()
+    assert data["short"]["text"] == "183"
+    assert set(data["short"]) == {"text", "start", "end", "score", "field"}
