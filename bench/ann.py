@@ -7,8 +7,10 @@ query, on real MiniLM chunk vectors and, for size, real plus synthetic ones.
 Queries are the realtimeqa dev questions embedded with MiniLM. Sizes past the real vectors
 add synthetic ones: a random real vector plus Gaussian noise (cosine ~0.85 to it),
 normalised. "exact" is the store's float16 brute force, its recall measured against
-float32 brute force; "store" is `index.vectors.faiss.FaissStore` as a build writes it and a
-reader opens it (IVF past ANN_MIN_VECTORS, memory-mapped past MMAP_MIN_BYTES).
+float32 brute force; "store" is `index.vectors.faiss.FaissStore` as a build writes it into a
+vector part and a reader opens it (`FaissBackend.open`: a `PartedStore` over that one part;
+IVF past ANN_MIN_VECTORS, memory-mapped past MMAP_MIN_BYTES). The real vectors are every
+live chunk vector of DIR's live generation, read through its reader's vector store.
 """
 
 from __future__ import annotations
@@ -23,25 +25,27 @@ import faiss
 import numpy as np
 from common import REALTIMEQA, percentile, require, save, table
 
-from index import load_embedder
-from index.disk.layout import FAISS_FILE, require_generation
+from index import load_embedder, open_index
+from index.disk.layout import FAISS_FILE
 from index.vectors.faiss import (
     ANN_MIN_VECTORS,
-    FaissBackend,
+    MMAP_MIN_BYTES,
     FaissStore,
-    all_vectors,
     exact_index,
     ivf_index,
     nlist_for,
     nprobe_for,
 )
+from index.vectors.faiss_backend import FaissBackend
 
 K = 10
 NOISE_COSINE = 0.85
 
 
 def real_vectors(index_dir: Path) -> np.ndarray:
-    _, vectors = all_vectors(faiss.read_index(str(require_generation(index_dir) / FAISS_FILE)))
+    """Every live chunk vector of the index's live generation (all its vector parts)."""
+    with open_index(index_dir) as reader:
+        _, vectors = reader._vectors.vectors()
     return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
@@ -147,15 +151,17 @@ def measure(n: int, base: np.ndarray, queries: np.ndarray, args: argparse.Namesp
         store.save(Path(folder))
         build_s = time.perf_counter() - started
         del store
-        opened = FaissBackend().open(Path(folder))
-        size_mb = (Path(folder) / FAISS_FILE).stat().st_size / 2**20
+        opened = FaissBackend().open(Path(folder), base.shape[1], [(Path(folder), ids)],
+                                     np.empty(0, dtype=np.int64))
+        size = (Path(folder) / FAISS_FILE).stat().st_size
         kind = "store: IVF" if opened.approximate else "store: exact"
 
         def search(q: np.ndarray) -> np.ndarray:
             return np.array([row for row, _ in opened.search(q, K)])
 
-        run(kind, f"{size_mb:.0f} MB file" + (", mmap" if opened._read_only else ""), search,
-            build_s)
+        run(kind, f"{size / 2**20:.0f} MB file" + (", mmap" if size >= MMAP_MIN_BYTES else ""),
+            search, build_s)
+        opened.close()
     return rows
 
 

@@ -3,9 +3,9 @@ article alone. Goal <= 1.5x plus fixed I/O under 1 s.
 
 The limit of an incremental add is embedding the new article's chunks (title + chunk, chunked
 with the model's tokenizer) with their sentence vectors, as a build does. `index.add_files`
-(copy into the library, sync, BM25, SQLite, FAISS, atomic publish of a new generation) is
-measured against it in the same run; the article is removed again between repeats, so every
-repeat adds to the same N-article index.
+(copy into the library, sync, a new segment with its BM25 and SQLite, a vector part with its
+FAISS file, atomic publish of a new generation) is measured against it in the same run; the
+article is removed again between repeats, so every repeat adds to the same N-article index.
 The fixed I/O is measured directly: the same add with the article's vectors replayed from
 an earlier add instead of computed. When the index already holds every realtimeqa article,
 the new one is a copy of the median-length article under a new id and title.
@@ -55,7 +55,7 @@ def new_article(index_dir: Path, out: Path) -> Path:
     median length under a new id and title, so all of it is new content to embed.
     """
     with open_index(index_dir) as reader:
-        taken = set(reader.manifest.articles) | set(reader.manifest.duplicates)
+        taken = {r.id for r in reader.articles()} | set(reader.manifest.duplicates)
     path = require(REALTIMEQA / "articles.jsonl")
     records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
                if line.strip()]
@@ -117,7 +117,7 @@ def run(args: argparse.Namespace, work: Path) -> None:
         source = realtimeqa_subset(args.articles, work / "articles.jsonl")
         build_index(index_dir, [source], embedder=embedder)
     with open_index(index_dir) as reader:
-        articles, chunks = len(reader.manifest.articles), reader.size
+        articles, chunks = len(reader.articles()), reader.size
     article_file = new_article(index_dir, work / "new-article.jsonl")
     config = ChunkConfig()
 

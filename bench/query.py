@@ -5,8 +5,9 @@
     python bench/query.py --quick                     # a 20-article index built on the fly
     python bench/query.py --index DIR --store v.db        # the same, vectors in Milvus Lite
 
-With --store and --index, the index is copied and its vectors moved into the store (a
-bench shortcut; `newsqa build --store` re-embeds). The same comparison at 1k-30k chunks
+With --store and --index, the index's live generation is copied and its chunk vectors (read
+through its reader) moved into the store, the vector parts keeping only their sentence
+vectors (a bench shortcut; `newsqa build --store` re-embeds). The same comparison at 1k-30k chunks
 and 1M vectors, in one table: `bench/scale.py`.
 """
 
@@ -19,14 +20,14 @@ import shutil
 import time
 from pathlib import Path
 
-import faiss
 from common import REALTIMEQA, percentile, require, save, subset_index, table, work_dir
 
 import qa.answer
-from index.disk.layout import FAISS_FILE, require_generation
+from index import open_index
+from index.disk.layout import FAISS_FILE, LOCK_FILE, PART_FILE, require_generation
 from index.disk.manifest import read_manifest, write_manifest
+from index.disk.segments import PartInfo, read_info, segments_dir, write_info
 from index.vectors.factory import store_backend
-from index.vectors.faiss import all_vectors
 from index.vectors.spec import DEFAULT_STORE, StoreSpec, parse_store_spec
 from qa import Assistant
 
@@ -78,17 +79,33 @@ def main() -> None:
 
 
 def moved_to_store(index_dir: Path, spec: StoreSpec, target: Path) -> Path:
-    """A copy of the FAISS index at `index_dir` at `target`, its vectors moved to `spec`."""
-    shutil.copytree(index_dir, target, ignore=shutil.ignore_patterns(".lock", "tmp-*"))
+    """A copy of the FAISS index at `index_dir` (its live generation) at `target`, its
+    chunk vectors moved to `spec`."""
+    live = require_generation(index_dir).name
+
+    def ignore(folder: str, names: list[str]) -> list[str]:
+        if Path(folder) != index_dir:
+            return []
+        return [n for n in names if n == LOCK_FILE or n.startswith("tmp-")
+                or (n.startswith("gen-") and n != live)]
+
+    shutil.copytree(index_dir, target, ignore=ignore)
     folder = require_generation(target)
     manifest = read_manifest(folder)
-    rows, vectors = all_vectors(faiss.read_index(str(folder / FAISS_FILE)))
+    with open_index(target) as reader:
+        rows, vectors = reader._vectors.vectors()
     store = store_backend(spec).create(manifest.embedder.dim, previous=None)
     for start in range(0, len(rows), 2048):
         store.add(rows[start : start + 2048], vectors[start : start + 2048])
-    store.save(folder)
+    store.checkpoint(folder)
     store.close()
-    (folder / FAISS_FILE).unlink()
+    (folder / FAISS_FILE).unlink(missing_ok=True)  # a format-1 generation's own
+    for ref in manifest.segments:  # the parts keep their sentence vectors
+        for name in ref.parts:
+            part = segments_dir(target) / name
+            info = read_info(part, PART_FILE, PartInfo)
+            (part / FAISS_FILE).unlink(missing_ok=True)
+            write_info(part, PART_FILE, dataclasses.replace(info, faiss=False))
     write_manifest(folder, dataclasses.replace(manifest, store=str(spec)))
     return target
 

@@ -16,23 +16,24 @@ DIR is only read. What each row is:
   the others fills up to the target. Sizes at or above DIR's are skipped. DIR's sources
   (its manifest's) must still exist: removing articles syncs with them.
 - full: DIR itself.
-- 1M vectors: a copy of DIR whose vector store holds DIR's real chunk vectors plus
-  synthetic ones up to 1,000,000, saved as the product saves a store of that size
-  (`FaissStore`: IVF past `ANN_MIN_VECTORS`, nlist 4096, nprobe 512, memory-mapped by the
-  reader). Synthetic vectors are random unit vectors (normalised Gaussians): a question's
-  best cosine to 937k of them is at most 0.28 (median 0.24) over the 102 questions, below
-  each one's 100th real chunk (at least 0.29, median 0.47), so they stay out of the top
-  100 and the search returns 100 real chunks as in a real index; the run checks this
-  ("synthetic in top 100" must be 0; it is not in --quick, with few real chunks). An IVF search
-  then scans slightly more codes than over `bench/ann.py`'s near-copies of real vectors
-  (146k vs 133k per question at 1M, 125k if the lists were even), so if anything the
-  1M search cost is pessimistic; near-copies can't be used here, they outrank the real
-  chunks (all 102 questions would get synthetic hits in their top 100). Their rows
-  are negative (-2, -3, ...): they have no chunk, and the store's search drops negative
-  rows as it drops FAISS's -1 padding, so the question path never looks them up. Only
-  the dense search is at 1M: BM25, the SQLite chunks and sentence vectors and the
-  date/source filters are DIR's real 62,560 chunks, and the copy's manifest counts the
-  1M vectors as chunks so the reader accepts the store.
+- 1M vectors: a copy of DIR whose chunk vectors are all moved into one vector part (its
+  SQLite chunks, BM25 and sentence vectors untouched) holding DIR's real chunk vectors plus
+  synthetic ones up to 1,000,000, saved as the product saves (or a merge of the parts
+  writes) a store of that size (`FaissStore`: IVF past `ANN_MIN_VECTORS`, nlist 4096, nprobe
+  512, memory-mapped by the reader). Synthetic vectors are random unit vectors (normalised
+  Gaussians): a question's best cosine to 937k of them is at most 0.28 (median 0.24) over
+  the 102 questions, below each one's 100th real chunk (at least 0.29, median 0.47), so they
+  stay out of the top 100 and the search returns 100 real chunks as in a real index; the run
+  checks this ("synthetic in top 100" must be 0; it is not in --quick, with few real
+  chunks). An IVF search then scans slightly more codes than over `bench/ann.py`'s
+  near-copies of real vectors (146k vs 133k per question at 1M, 125k if the lists were
+  even), so if anything the 1M search cost is pessimistic; near-copies can't be used here,
+  they outrank the real chunks (all 102 questions would get synthetic hits in their top
+  100). Their rows are negative (-2, -3, ...), with no sentence vectors: they have no chunk,
+  and the store's search drops negative rows as it drops FAISS's -1 padding, so the question
+  path never looks them up. Only the dense search is at 1M: BM25, the SQLite chunks and
+  sentence vectors and the date/source filters are DIR's real 62,560 chunks, and the copy's
+  manifest counts the 1M vectors as embedded so the reader accepts the store.
 
 Questions: the realtimeqa dev questions whose gold articles are all in the index (all 102
 at every real size); each round times the limit then `ask` for each question in turn, so
@@ -49,19 +50,28 @@ import os
 import random
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
-import faiss
 import numpy as np
 from common import REALTIMEQA, percentile, realtimeqa_subset, require, save, table, work_dir
 
-from index import IndexStoreError, build_index, load_embedder, remove_articles
-from index.disk.layout import FAISS_FILE, LOCK_FILE, remove_old_generations, require_generation
+from index import (
+    IndexReader,
+    IndexStoreError,
+    build_index,
+    load_embedder,
+    open_index,
+    remove_articles,
+)
+from index.disk.layout import LOCK_FILE, remove_old_generations, require_generation
 from index.disk.locking import build_lock
 from index.disk.manifest import Manifest, read_manifest, write_manifest
+from index.disk.segments import PART_PREFIX, new_name, segments_dir
+from index.disk.sentences import write_sentences
 from index.embedding.base import Embedder
-from index.vectors.faiss import ANN_MIN_VECTORS, FaissStore, all_vectors, ivf_index
+from index.sync.writing import finish_part
+from index.vectors.faiss import ANN_MIN_VECTORS, FaissStore, ivf_index
 from qa import Assistant
 
 SIZES = (1_000, 10_000, 30_000)
@@ -123,14 +133,16 @@ def prepare(source: Path, work: Path, sizes: list[int], vectors: int,
             embedder: Embedder) -> list[Prepared]:
     """The indexes to measure, smallest first: derived subsets, `source`, the synthetic one."""
     manifest = read_manifest(require_generation(source))
+    with open_index(source) as reader:
+        chunks = {record.id: record.chunks for record in reader.articles()}
     total = manifest.counts.chunks
     out: list[Prepared] = []
     for target in sorted(s for s in sizes if s < total):
-        keep = chosen_articles(manifest, target)
+        keep = chosen_articles(chunks, manifest.duplicates, target)
 
         def derive(dst: Path, keep: set[str] = keep) -> None:
             copy_live(source, dst)
-            gone = [a for a in manifest.articles if a not in keep]
+            gone = [a for a in chunks if a not in keep]
             try:
                 built = remove_articles(dst, gone, embedder=embedder)
             except IndexStoreError as e:  # e.g. the sources DIR was built from are gone
@@ -182,54 +194,65 @@ def copy_live(source: Path, dst: Path) -> None:
     shutil.copytree(source, dst, ignore=ignore)
 
 
-def gold_articles(manifest: Manifest) -> list[str]:
+def gold_articles(indexed: Mapping[str, int], duplicates: Mapping[str, str]) -> list[str]:
     """Indexed ids of the realtimeqa dev questions' gold articles, in question order
     (duplicates resolved to the indexed copy)."""
-    ids = [manifest.duplicates.get(d, d) for q in dev_questions() for d in q["gold_docs"]]
-    return [d for d in dict.fromkeys(ids) if d in manifest.articles]
+    ids = [duplicates.get(d, d) for q in dev_questions() for d in q["gold_docs"]]
+    return [d for d in dict.fromkeys(ids) if d in indexed]
 
 
-def chosen_articles(manifest: Manifest, target: int) -> set[str]:
-    """Articles that fit in `target` chunks: the gold articles first (all of them unless
-    they alone exceed it), then a seeded random sample of the others."""
-    gold = gold_articles(manifest)
-    rest = sorted(set(manifest.articles) - set(gold))
+def chosen_articles(chunks: Mapping[str, int], duplicates: Mapping[str, str],
+                    target: int) -> set[str]:
+    """Articles (`chunks`: id -> its chunk count) that fit in `target` chunks: the gold
+    articles first (all of them unless they alone exceed it), then a seeded random sample
+    of the others."""
+    gold = gold_articles(chunks, duplicates)
+    rest = sorted(set(chunks) - set(gold))
     random.Random(0).shuffle(rest)
     keep: set[str] = set()
     count = 0
     for article in [*gold, *rest]:
-        chunks = len(manifest.articles[article].chunks)
-        if count + chunks <= target:
+        if count + chunks[article] <= target:
             keep.add(article)
-            count += chunks
+            count += chunks[article]
     return keep
 
 
 def with_synthetic_vectors(source: Path, dst: Path, total: int) -> None:
-    """A copy of `source` whose store holds its vectors plus random unit vectors up to
-    `total`, under negative rows (see the module doc)."""
+    """A copy of `source` whose chunk vectors are all in one new vector part, with random
+    unit vectors up to `total` under negative rows (see the module doc)."""
     copy_live(source, dst)
     folder = require_generation(dst)
     manifest = read_manifest(folder)
-    rows, real = all_vectors(faiss.read_index(str(folder / FAISS_FILE)))
+    with open_index(dst) as reader:
+        rows, real = reader._vectors.vectors()
+        sentences = reader.sentence_vectors(rows.tolist())
+    dim = real.shape[1]
     n = total - len(rows)
-    vectors = np.empty((total, real.shape[1]), dtype=np.float32)
-    vectors[: len(real)] = real
+    vectors = np.empty((total, dim), dtype=np.float32)
+    vectors[n:] = real
     rng = np.random.default_rng(0)
-    for start in range(len(real), total, 100_000):
-        block = rng.standard_normal((min(total, start + 100_000) - start, real.shape[1]),
-                                    dtype=np.float32)
+    for start in range(0, n, 100_000):
+        block = rng.standard_normal((min(n, start + 100_000) - start, dim), dtype=np.float32)
         vectors[start : start + len(block)] = block / np.linalg.norm(block, axis=1,
                                                                      keepdims=True)
-    ids = np.concatenate([rows, -2 - np.arange(n, dtype=np.int64)])
-    if total >= ANN_MIN_VECTORS:  # what a build saving this many vectors writes
+    ids = np.concatenate([-1 - np.arange(n, 0, -1, dtype=np.int64), rows])  # ascending
+    if total >= ANN_MIN_VECTORS:  # what a build or merge saving this many vectors writes
         store = FaissStore(ivf_index(vectors, ids))
     else:
-        store = FaissStore.empty(real.shape[1])
+        store = FaissStore.empty(dim)
         store.add(ids, vectors)
-    store.save(folder)
-    counts = dataclasses.replace(manifest.counts, chunks=total)
-    write_manifest(folder, dataclasses.replace(manifest, counts=counts))
+    part = segments_dir(dst) / new_name(PART_PREFIX)
+    part.mkdir()
+    none = np.empty((0, dim), dtype=np.float32)
+    blocks = [sentences.get(int(r), none) for r in ids]
+    paths = write_sentences(part, ids, blocks, dim) + store.save(part)
+    first = manifest.segments[0].name
+    finish_part(part, first, ids, sum(len(b) for b in blocks), paths, faiss=True)
+    refs = tuple(dataclasses.replace(ref, parts=(part.name,) if ref.name == first else ())
+                 for ref in manifest.segments)
+    counts = dataclasses.replace(manifest.counts, embedded=total)
+    write_manifest(folder, dataclasses.replace(manifest, segments=refs, counts=counts))
 
 
 # -- measuring ---------------------------------------------------------------------------
@@ -240,9 +263,9 @@ def dev_questions() -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
-def answerable(manifest: Manifest, limit: int) -> list[str]:
+def answerable(reader: IndexReader, limit: int) -> list[str]:
     """Dev questions whose gold articles are all in the index, at most `limit`."""
-    indexed = set(manifest.articles) | set(manifest.duplicates)
+    indexed = {r.id for r in reader.articles()} | set(reader.manifest.duplicates)
     found = [q["text"] for q in dev_questions() if set(q["gold_docs"]) <= indexed]
     return found[:limit]
 
@@ -258,7 +281,7 @@ def measure(prepared: Prepared, embedder: Embedder, limit: int, rounds: int) -> 
     assistant = Assistant.open(prepared.path, embedder=embedder)
     try:
         reader = assistant._current_reader()
-        questions = answerable(reader.manifest, limit)
+        questions = answerable(reader, limit)
 
         def bare(q: str) -> list[tuple[int, float]]:
             return reader.dense_search(embedder.encode([q])[0], TOP_K)
@@ -275,8 +298,10 @@ def measure(prepared: Prepared, embedder: Embedder, limit: int, rounds: int) -> 
                 ms(bare, q, limit_ms)
                 ms(assistant.ask, q, ask_ms)
         vectors = reader._vectors
-        kind = f"IVF {vectors._index.nlist}/{vectors._index.nprobe}" \
-            if vectors.approximate else "exact"
+        ivf = [store._index for _, store, _ in vectors._parts if store.approximate]
+        kind = ", ".join(f"IVF {i.nlist}/{i.nprobe}" for i in ivf) if ivf else "exact"
+        if vectors.parts > 1:
+            kind += f" ({vectors.parts} parts)"
         return row(prepared, reader.size, vectors.size, kind, len(questions), ask_ms,
                    limit_ms, short)
     finally:

@@ -10,7 +10,7 @@ from typing import ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from index.disk.lexical import LexicalIndex
+from index.disk.bm25 import LexicalIndex
 from index.vectors.base import VectorStore
 
 __all__ = ["Candidates", "gather_candidates"]

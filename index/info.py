@@ -8,6 +8,7 @@ from typing import Any
 from index.disk.copies import load_copy_groups
 from index.disk.layout import generation_number, require_generation
 from index.disk.manifest import Manifest, read_manifest
+from index.disk.segments import segments_dir
 from index.disk.web_sources import WebSources
 
 __all__ = ["index_info", "index_manifest"]
@@ -23,10 +24,10 @@ def index_manifest(index_dir: str | Path) -> Manifest:
 
 
 def index_info(index_dir: str | Path) -> dict[str, Any]:
-    """A summary of the live generation for `newsqa info`: model, counts, build time,
-    stories told by several syndicated copies, sources (files, and feeds added from the
-    web) and size on disk. Keys are short labels;
-    values are JSON-friendly.
+    """A summary of the live generation for `newsqa info`: model, counts (and how many
+    chunks are embedded: a progressive build publishes before it is done), build time,
+    sources (files, and feeds added from the web), segments and size on disk. Keys are
+    short labels; values are JSON-friendly.
 
     Raises:
         IndexNotFoundError, IndexFormatError: as `open_index`.
@@ -34,8 +35,11 @@ def index_info(index_dir: str | Path) -> dict[str, Any]:
     index_dir = Path(index_dir)
     folder = require_generation(index_dir)
     manifest = read_manifest(folder)
-    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    used = [folder, *(segments_dir(index_dir) / n for ref in manifest.segments
+                      for n in (ref.name, *ref.parts))]
+    size = sum(p.stat().st_size for f in used for p in f.rglob("*") if p.is_file())
     web = WebSources.load(index_dir)
+    counts = manifest.counts
     groups = load_copy_groups(folder)
     return {
         "index": str(index_dir),
@@ -50,6 +54,10 @@ def index_info(index_dir: str | Path) -> dict[str, Any]:
         "chunking": dict(manifest.chunking),
         "articles": manifest.counts.articles,
         "chunks": manifest.counts.chunks,
+        "embedded": counts.embedding() + ("" if counts.complete else
+                                          " (a build is embedding, or was interrupted: "
+                                          "'newsqa build' resumes it)"),
+        "segments": len(manifest.segments) if not manifest.legacy else "1 (format 1)",
         "sentences": manifest.counts.sentences,
         "duplicates": len(manifest.duplicates),
         "copy groups": len(groups),  # stories told by several syndicated copies

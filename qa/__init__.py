@@ -10,7 +10,17 @@ from qa.answer import AnswerConfig
 from qa.api import MAX_QUESTION_CHARS, MAX_TOP_K, Assistant
 from qa.errors import QAConfigError, QAError, QuestionError
 from qa.retrieve import RetrievalConfig
-from qa.types import Answer, ArticleCopy, Citation, DateNote, Event, Hit, ShortAnswer, Timeline
+from qa.types import (
+    Answer,
+    ArticleCopy,
+    Citation,
+    DateNote,
+    Event,
+    Hit,
+    IndexStatus,
+    ShortAnswer,
+    Timeline,
+)
 
 __all__ = [
     "MAX_QUESTION_CHARS",
@@ -23,6 +33,7 @@ __all__ = [
     "DateNote",
     "Event",
     "Hit",
+    "IndexStatus",
     "QAConfigError",
     "QAError",
     "QuestionError",

@@ -34,7 +34,7 @@ from qa.followup import rewrite_query
 from qa.recency import question_period
 from qa.retrieve import RetrievalConfig, retrieve_ranked
 from qa.timeline import MAX_EVENTS, build_timeline
-from qa.types import Answer, Timeline
+from qa.types import Answer, IndexStatus, Timeline
 
 if TYPE_CHECKING:
     from corpus.web import FetchConfig
@@ -208,6 +208,13 @@ class Assistant:
     def article(self, article_id: str) -> Article:
         """The full article `article_id` as indexed."""
         return self._current_reader().article(article_id)
+
+    def index_status(self) -> IndexStatus:
+        """What the served index holds, and how many of its chunks are embedded (a
+        progressive build publishes before it has embedded everything)."""
+        reader = self._current_reader()
+        counts = reader.manifest.counts
+        return IndexStatus(counts.articles, counts.chunks, counts.embedded, reader.generation)
 
     def copies_of(self, article_id: str) -> list[ArticleRecord]:
         """The other syndicated copies of `article_id`'s story, which answers fold into one

@@ -136,11 +136,25 @@ def build(sources: tuple[Path, ...], index_dir: Path | None, full: bool, model: 
     if not no_web:
         _sync_web(index_dir, pages=refresh_web)
     embedder = load_embedder(model or default_model())
-    report = build_index(
-        index_dir, list(sources) or None, embedder=embedder, full=full,
-        prune=not keep_removed, show_progress=sys.stderr.isatty(), store=store,
-    )
+    try:
+        report = build_index(
+            index_dir, list(sources) or None, embedder=embedder, full=full,
+            prune=not keep_removed, show_progress=sys.stderr.isatty(), store=store,
+        )
+    except KeyboardInterrupt:
+        click.echo(f"interrupted: {_progress_of(index_dir)}; the index answers with what "
+                   "was published. Run 'newsqa build' again to finish", err=True)
+        sys.exit(130)
     click.echo(report.summary())
+
+
+def _progress_of(index_dir: Path) -> str:
+    from index import index_manifest
+
+    try:
+        return index_manifest(index_dir).counts.embedding()
+    except Exception:  # no generation yet, or unreadable: nothing to add
+        return "nothing was published"
 
 
 def _sync_web(index_dir: Path, *, pages: bool) -> None:

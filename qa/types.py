@@ -194,3 +194,26 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """What the index being served holds: `articles`, `chunks` (passages) and how many
+    of the chunks have vectors (`embedded`; fewer while a build is still embedding, when
+    dense search covers those and BM25 every chunk)."""
+
+    articles: int
+    chunks: int
+    embedded: int
+    generation: int
+
+    @property
+    def complete(self) -> bool:
+        return self.embedded >= self.chunks
+
+    def summary(self) -> str:
+        """e.g. "3,784 articles, 62,560 passages; 12,400 of 62,560 chunks embedded"."""
+        text = f"{self.articles:,} articles, {self.chunks:,} passages"
+        if not self.complete:
+            text += f"; {self.embedded:,} of {self.chunks:,} chunks embedded"
+        return text

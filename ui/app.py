@@ -38,10 +38,12 @@ def build_app(assistant: AssistantLike) -> gr.Blocks:
 
     Launch it with `ui.launch`, which also applies the theme and CSS. Named API endpoints
     (for `gradio_client`): `/ask`, `/clear`, `/timeline`, `/articles`, `/add_files`,
-    `/add_urls`, `/remove_article`.
+    `/add_urls`, `/remove_article`, `/status` (the index status line, e.g. "12,400 of
+    19,227 chunks embedded" while a build embeds; refreshed every 5 s).
     """
     with gr.Blocks(title="news-qa", analytics_enabled=False, delete_cache=(3600, 3600)) as app:
         gr.HTML(HEADER_HTML)
+        status = gr.HTML("", elem_id="nq-status")
         turns = gr.State([])
         with gr.Tabs():
             with gr.Tab("Ask", id="ask"):
@@ -96,7 +98,12 @@ def build_app(assistant: AssistantLike) -> gr.Blocks:
         def remove(article_id: str | None) -> tuple[Any, ...]:
             return _library_outputs(handlers.remove_article(assistant, article_id))
 
+        def index_status() -> str:
+            return handlers.index_status(assistant)
+
         app.load(refresh, None, [table, choice], api_name="articles")
+        app.load(index_status, None, status, api_name="status")
+        gr.Timer(5).tick(index_status, None, status, api_visibility="private")
         add_btn.click(upload, files, [report, table, choice, files], api_name="add_files",
                       concurrency_id="library", concurrency_limit=1)
         gr.on([link_btn.click, link.submit], add_links, link, [report, table, choice, link],

@@ -30,6 +30,7 @@ from ui.render import (
     render_notice,
     render_question,
     render_sources,
+    render_status,
 )
 
 logger = logging.getLogger(__name__)
@@ -97,6 +98,8 @@ class AssistantLike(Protocol):
                  fetch_config: Any = None) -> Any: ...
 
     def remove_article(self, article_id: str) -> Any: ...
+
+    def index_status(self) -> Any: ...
 
 
 class DateRangeError(ValueError):
@@ -214,6 +217,21 @@ def library_rows(assistant: AssistantLike) -> list[list[Any]]:
 def article_choices(rows: Sequence[Sequence[Any]]) -> list[tuple[str, str]]:
     """(label, article id) pairs for the remove dropdown, from `library_rows`."""
     return [(f"{row[0]} ({row[1]}) · {row[4]}", str(row[4])) for row in rows]
+
+
+def index_status(assistant: AssistantLike) -> str:
+    """The status line: what the index holds and, while a build embeds, how far it got
+    ("12,400 of 19,227 chunks embedded"); escaped HTML, never an error."""
+    try:
+        status = assistant.index_status()
+    except Exception as e:  # the UI boundary: a status line must never break the page
+        logger.debug("index status failed: %s", e)
+        return ""
+    text = status.summary()
+    if not status.complete:
+        text += " (a build is embedding: keyword search covers every passage, meaning "
+        text += "search the embedded ones)"
+    return render_status(text)
 
 
 def refresh_library(assistant: AssistantLike) -> LibraryResult:

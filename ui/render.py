@@ -88,6 +88,11 @@ def render_notice(message: str) -> str:
     return f'<div class="nq-error">{_text_to_html(message)}</div>'
 
 
+def render_status(message: str) -> str:
+    """The index status line above the chat, e.g. "12,400 of 19,227 chunks embedded"."""
+    return f'<div class="nq-status">{escape(message)}</div>'
+
+
 def render_sources(answer: Answer | None, articles: ArticleLookup | None = None) -> str:
     """The sources panel: one card per citation, numbered like the markers in the answer.
 

@@ -1,9 +1,11 @@
-"""Article and chunk metadata, BM25 tokens and sentence vectors in one SQLite file.
+"""Article and chunk metadata and BM25 tokens of one segment, in one SQLite file.
 
-Tables: `articles` (one row per indexed article, paragraphs as JSON), `chunks` (row =
-the chunk's int id, shared with FAISS and BM25), `chunk_tokens` (BM25 terms, space
-separated, so an incremental build re-tokenises only new chunks) and `sentence_vectors`
-(float16, one blob of shape (sentences, dim) per chunk, aligned with `Chunk.sentences`).
+Tables: `articles` (one row per article, paragraphs as JSON), `chunks` (row = the
+chunk's int id, shared with the vectors and BM25) and `chunk_tokens` (BM25 terms, space
+separated, kept so BM25 can be rebuilt without re-tokenising). Schema 1, the SQLite file of
+a format-1 generation, also has `sentence_vectors` (float16, one blob of shape (sentences,
+dim) per chunk); schema 2 files leave sentence vectors to the vector parts
+(`index.disk.sentences`), which arrive after the text in a progressive build.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -23,7 +25,8 @@ from corpus import Article, Chunk
 
 __all__ = ["ArticleRecord", "DocStore", "DocWriter"]
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+LEGACY_SCHEMA = "1"
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE articles (
@@ -38,8 +41,8 @@ CREATE TABLE chunks (
 );
 CREATE INDEX chunks_by_article ON chunks (article_id, n);
 CREATE TABLE chunk_tokens (row INTEGER PRIMARY KEY, tokens TEXT NOT NULL);
-CREATE TABLE sentence_vectors (row INTEGER PRIMARY KEY, count INTEGER NOT NULL, vectors BLOB);
 """
+_LEGACY_TABLE = "sentence_vectors"
 _ARTICLE_COLUMNS = "id, title, published, byline, source, url, content_hash"
 _CHUNK_COLUMNS = (
     "row, chunk_id, article_id, n, start_char, end_char, p_first, p_last, text, sentences"
@@ -64,51 +67,26 @@ class ArticleRecord:
 
 
 class DocWriter:
-    """Writes the SQLite file of a generation being built (new or copied from the last)."""
+    """Writes the SQLite file of a new segment."""
 
-    def __init__(self, path: Path, *, create: bool, sentences: int = 0) -> None:
-        """`sentences`: how many sentence vectors a copied file holds (its manifest's
-        count; counting them means reading every vector, 60 ms per 60k chunks)."""
+    def __init__(self, path: Path) -> None:
         self.path = path
-        self._sentences = 0 if create else sentences
-        self._conn = sqlite3.connect(path, isolation_level=None)
-        # The file lives in a private build folder that is discarded on a crash, so no
-        # journal is needed; durability comes from the fsync before publishing.
+        self._sentences = 0
+        self._conn = sqlite3.connect(path.resolve().as_uri(), uri=True, isolation_level=None)
+        # The file is new and unnamed by any generation until its segment is complete, and
+        # a crashed build's segments are deleted, so no journal is needed; durability comes
+        # from the fsync before the segment is finished.
         self._conn.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;")
-        if create:
-            self._conn.executescript(_SCHEMA)
-            self._conn.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+        self._conn.executescript(_SCHEMA)
+        self._conn.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
         self._conn.execute("BEGIN")
 
     def close(self) -> None:
-        """Commit and close; compact the file first when over a quarter of it is free
-        pages (left by removed articles), since every later sync copies it whole."""
         self._conn.execute("COMMIT")
-        (pages,) = self._conn.execute("PRAGMA page_count").fetchone()
-        (free,) = self._conn.execute("PRAGMA freelist_count").fetchone()
-        if free * 4 > pages and free > 16:
-            self._conn.execute("VACUUM")
         self._conn.close()
 
-    def rows_of(self, article_ids: Iterable[str]) -> NDArray[np.int64]:
-        query = f"SELECT row FROM chunks WHERE article_id IN {_IN_LIST} ORDER BY row"
-        found = self._conn.execute(query, (_as_list(article_ids),))
-        return np.asarray([r for (r,) in found], dtype=np.int64)
-
-    def delete_articles(self, article_ids: Sequence[str]) -> NDArray[np.int64]:
-        """Delete articles with their chunks; returns the chunk rows deleted."""
-        rows = self.rows_of(article_ids)
-        listed = (_as_list(rows.tolist()),)
-        (gone,) = self._conn.execute(
-            f"SELECT COALESCE(SUM(count), 0) FROM sentence_vectors WHERE row IN {_IN_LIST}",
-            listed,
-        ).fetchone()
-        self._sentences -= int(gone)
-        for table in ("chunks", "chunk_tokens", "sentence_vectors"):
-            self._conn.execute(f"DELETE FROM {table} WHERE row IN {_IN_LIST}", listed)
-        self._conn.execute(f"DELETE FROM articles WHERE id IN {_IN_LIST}",
-                           (_as_list(article_ids),))
-        return rows
+    def abort(self) -> None:
+        self._conn.close()
 
     def add_article(self, article: Article) -> None:
         self._conn.execute(
@@ -125,13 +103,8 @@ class DocWriter:
             ),
         )
 
-    def relocate_article(self, article_id: str, source: str, url: str | None) -> None:
-        """Record a new source/url for an unchanged article."""
-        self._conn.execute(
-            "UPDATE articles SET source = ?, url = ? WHERE id = ?", (source, url, article_id)
-        )
-
     def add_chunks(self, rows: Sequence[int], chunks: Sequence[Chunk], tokens: Sequence[list[str]]):
+        self._sentences += sum(len(c.sentences) for c in chunks)
         self._conn.executemany(
             f"INSERT INTO chunks ({_CHUNK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -145,27 +118,64 @@ class DocWriter:
             ((row, " ".join(t)) for row, t in zip(rows, tokens, strict=True)),
         )
 
-    def add_sentence_vectors(
-        self, rows: Sequence[int], vectors: Sequence[NDArray[np.float32]]
-    ) -> None:
-        self._sentences += sum(len(v) for v in vectors)
-        self._conn.executemany(
-            "INSERT INTO sentence_vectors VALUES (?, ?, ?)",
-            (
-                (int(row), len(v), np.ascontiguousarray(v, dtype=np.float16).tobytes())
-                for row, v in zip(rows, vectors, strict=True)
-            ),
-        )
+    def copy_from(self, source: Path, skip_articles: Iterable[str],
+                  relocated: Mapping[str, tuple[str, str | None]] | None = None) -> None:
+        """Copy every article of the segment file `source` (either schema) with its chunks
+        and tokens, except `skip_articles`; `relocated` gives articles a new (source, url).
+        A merge: SQLite copies the rows itself."""
+        skipped = _as_list(sorted(set(skip_articles)))
+        self._conn.execute("COMMIT")  # ATTACH is refused inside a transaction
+        self._conn.execute("ATTACH DATABASE ? AS src", (f"{source.resolve().as_uri()}?mode=ro",))
+        try:
+            self._conn.execute("BEGIN")
+            self._conn.execute(
+                f"INSERT INTO articles SELECT * FROM src.articles WHERE id NOT IN {_IN_LIST}",
+                (skipped,))
+            self._conn.execute(
+                f"INSERT INTO chunks SELECT * FROM src.chunks WHERE article_id NOT IN {_IN_LIST}",
+                (skipped,))
+            self._conn.execute(
+                "INSERT INTO chunk_tokens SELECT t.row, t.tokens FROM src.chunk_tokens t "
+                f"JOIN src.chunks c ON c.row = t.row WHERE c.article_id NOT IN {_IN_LIST}",
+                (skipped,))
+            (added,) = self._conn.execute(
+                "SELECT COALESCE(SUM(json_array_length(sentences)), 0) FROM src.chunks "
+                f"WHERE article_id NOT IN {_IN_LIST}", (skipped,)).fetchone()
+            self._sentences += int(added)
+            for article_id, (src, url) in (relocated or {}).items():
+                self.relocate_article(article_id, src, url)
+            self._conn.execute("COMMIT")
+        finally:
+            self._conn.execute("DETACH DATABASE src")
+        self._conn.execute("BEGIN")
 
-    def all_tokens(self) -> tuple[NDArray[np.int64], list[list[str]]]:
-        """Every chunk's BM25 terms, rows ascending."""
-        return _tokens(self._conn.execute("SELECT row, tokens FROM chunk_tokens ORDER BY row"))
+    def relocate_article(self, article_id: str, source: str, url: str | None) -> None:
+        """Record a new source/url for an unchanged article."""
+        self._conn.execute(
+            "UPDATE articles SET source = ?, url = ? WHERE id = ?", (source, url, article_id)
+        )
 
     def counts(self) -> tuple[int, int, int]:
         """(articles, chunks, sentences)."""
         (articles,) = self._conn.execute("SELECT COUNT(*) FROM articles").fetchone()
         (chunks,) = self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()
         return int(articles), int(chunks), self._sentences
+
+    def chunk_articles(self) -> tuple[NDArray[np.int64], NDArray[np.int32]]:
+        """(rows ascending, the position of each row's article in rowid order)."""
+        rowids = np.array([r for (r,) in self._conn.execute(
+            "SELECT rowid FROM articles ORDER BY rowid")], dtype=np.int64)
+        pairs = self._conn.execute(
+            "SELECT c.row, a.rowid FROM chunks c JOIN articles a ON a.id = c.article_id "
+            "ORDER BY c.row").fetchall()
+        rows = np.array([row for row, _ in pairs], dtype=np.int64)
+        owners = np.array([rowid for _, rowid in pairs], dtype=np.int64)
+        return rows, np.searchsorted(rowids, owners).astype(np.int32)
+
+    def row_range(self) -> tuple[int, int]:
+        """(first, last) chunk row; (0, -1) without chunks."""
+        first, last = self._conn.execute("SELECT MIN(row), MAX(row) FROM chunks").fetchone()
+        return (0, -1) if first is None else (int(first), int(last))
 
 
 class DocStore:
@@ -177,8 +187,10 @@ class DocStore:
         self._conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
         self._lock = threading.Lock()
         (schema,) = self._one("SELECT value FROM meta WHERE key = 'schema'")
-        if schema != SCHEMA_VERSION:
+        if schema not in (SCHEMA_VERSION, LEGACY_SCHEMA):
             raise sqlite3.DatabaseError(f"unknown store schema {schema!r}")
+        self.path = path
+        self.schema = schema
 
     def close(self) -> None:
         with self._lock:
@@ -207,6 +219,7 @@ class DocStore:
         }
 
     def sentence_vectors(self, rows: Sequence[int], dim: int) -> dict[int, NDArray[np.float32]]:
+        """Sentence vectors stored in a schema-1 file (a format-1 generation's)."""
         query = f"SELECT row, count, vectors FROM sentence_vectors WHERE row IN {_IN_LIST}"
         return {
             row: np.frombuffer(blob or b"", dtype=np.float16).reshape(count, dim).astype(
@@ -227,10 +240,11 @@ class DocStore:
         )
 
     def articles(self) -> list[ArticleRecord]:
+        """Every article of the file, with its chunk count, in rowid order."""
         query = (
             f"SELECT {_ARTICLE_COLUMNS}, COALESCE(n, 0) FROM articles a LEFT JOIN "
             "(SELECT article_id, COUNT(*) AS n FROM chunks GROUP BY article_id) c "
-            "ON c.article_id = a.id ORDER BY published DESC, id"
+            "ON c.article_id = a.id ORDER BY a.rowid"
         )
         return [
             ArticleRecord(
@@ -250,17 +264,29 @@ class DocStore:
         """(row, article_id) of every chunk, rows ascending."""
         return self._all("SELECT row, article_id FROM chunks ORDER BY row")
 
-    def locations(self) -> dict[str, tuple[str, str | None]]:
-        """id -> (source, url) of every article."""
-        return {aid: (source, url) for aid, source, url in self._all(
-            "SELECT id, source, url FROM articles")}
+    def chunk_sentences(self) -> NDArray[np.int64]:
+        """How many sentences each chunk has, rows ascending."""
+        return np.asarray([n for (n,) in self._all(
+            "SELECT json_array_length(sentences) FROM chunks ORDER BY row")], dtype=np.int64)
 
-    def article_facets(self) -> list[tuple[str, date | None, str]]:
-        """(id, published, source) of every article, for filtering."""
+    def sentences_of(self, rows: Sequence[int]) -> int:
+        """How many sentences the chunks of `rows` have together."""
+        (count,) = self._one(
+            "SELECT COALESCE(SUM(json_array_length(sentences)), 0) FROM chunks WHERE row IN "
+            f"{_IN_LIST}", (_as_list(int(r) for r in rows),))
+        return int(count)
+
+    def article_facets(self) -> list[tuple[str, date | None, str, str | None, str]]:
+        """(id, published, source, url, content_hash) of every article, in rowid order."""
         return [
-            (aid, _date(pub), source)
-            for aid, pub, source in self._all("SELECT id, published, source FROM articles")
+            (aid, _date(pub), source, url, chash)
+            for aid, pub, source, url, chash in self._all(
+                "SELECT id, published, source, url, content_hash FROM articles ORDER BY rowid")
         ]
+
+    def titles(self, article_ids: Iterable[str]) -> dict[str, str]:
+        query = f"SELECT id, title FROM articles WHERE id IN {_IN_LIST}"
+        return dict(self._all(query, (_as_list(article_ids),)))
 
 
 def _tokens(cursor: Iterable[tuple[int, str]]) -> tuple[NDArray[np.int64], list[list[str]]]:

@@ -4,11 +4,16 @@
 INDEX/
   CURRENT          text: the name of the live generation, e.g. "gen-3" (.CURRENT.tmp while
                    it is replaced)
-  gen-3/           one complete, immutable build: manifest.json (written last),
-                   vectors.faiss (or vectors.milvus.json), store.sqlite, lexical/,
-                   sources.json, copies.json + copies.npy (syndicated copies, see
-                   `index.disk.copies`)
+  gen-3/           one commit point, immutable: manifest.json (written last; it lists the
+                   segments and vector parts the generation is made of), deletions.json
+                   (tombstones: articles deleted from those segments), sources.json,
+                   copies.json + copies.npy (syndicated copies, see `index.disk.copies`),
+                   and with a Milvus store vectors.milvus.json
   gen-2/           the previous generation, kept for readers that just read CURRENT
+  segments/        immutable segments shared by generations (see `index.disk.segments`):
+                   seg-*/ (articles, chunks and BM25 of the articles one sync added) and
+                   vec-*/ (a vector part: chunk and sentence vectors of some of a segment's
+                   chunks); those no kept generation names are deleted
   library/         files added with `add_files`, under generated safe names, and
                    library/web/: articles added from the web (see `index.disk.web_sources`);
                    .NAME.part while one is written
@@ -16,9 +21,11 @@ INDEX/
   .lock            the build lock (fcntl)
   tmp-<random>/    a build in progress (or left by a crashed one; removed by the next build)
 ```
-A folder that directly holds manifest.json is a generation on its own. A build writes a
-`tmp-*` folder, renames it to `gen-<n>`, then replaces CURRENT with `os.replace`, so
-readers see either the old or the new generation, never a mix.
+A folder that directly holds manifest.json is a generation on its own. A build writes its
+segments, then a `tmp-*` folder, renames it to `gen-<n>`, then replaces CURRENT with
+`os.replace`, so readers see either the old or the new generation, never a mix. An index
+written before segments (manifest format 1) holds store.sqlite, vectors.faiss and lexical/
+in each generation folder; it is read as one segment and rewritten by the next build.
 """
 
 from __future__ import annotations
@@ -33,15 +40,22 @@ from pathlib import Path
 from index.errors import IndexFormatError, IndexNotFoundError, IndexStoreError
 
 __all__ = [
+    "CHUNK_ARTICLES_FILE",
     "COPIES_FILE",
     "COPIES_SIGNATURES_FILE",
     "CURRENT_FILE",
+    "DELETIONS_FILE",
+    "DOCS_FILE",
     "FAISS_FILE",
+    "GENERATION_GLOB",
     "LEXICAL_DIR",
     "LIBRARY_DIR",
     "LOCK_FILE",
     "MANIFEST_FILE",
     "MILVUS_FILE",
+    "PART_FILE",
+    "SEGMENTS_DIR",
+    "SEGMENT_FILE",
     "SOURCES_FILE",
     "SQLITE_FILE",
     "WEB_DIR",
@@ -81,12 +95,21 @@ MILVUS_FILE = "vectors.milvus.json"
 SQLITE_FILE = "store.sqlite"
 LEXICAL_DIR = "lexical"
 SOURCES_FILE = "sources.json"
+DELETIONS_FILE = "deletions.json"
+SEGMENTS_DIR = "segments"
+# A segment folder (segments/seg-*) and a vector part folder (segments/vec-*)
+DOCS_FILE = "docs.sqlite"
+CHUNK_ARTICLES_FILE = "chunk_articles.npy"
+SEGMENT_FILE = "segment.json"
+PART_FILE = "part.json"
+# store.sqlite, vectors.faiss and lexical/ in a generation folder: an index of format 1
 COPIES_FILE = "copies.json"  # groups of syndicated copies (index.disk.copies)
 COPIES_SIGNATURES_FILE = "copies.npy"  # their MinHash signatures
 
+GENERATION_GLOB = f"{_GEN_PREFIX}*"
 _GEN_RE = re.compile(rf"{_GEN_PREFIX}(\d{{1,9}})")
 _INDEX_NAMES = frozenset({CURRENT_FILE, _CURRENT_TMP_FILE, LOCK_FILE, LIBRARY_DIR, WEB_FILE,
-                          WEB_TMP_FILE, MANIFEST_FILE})
+                          WEB_TMP_FILE, MANIFEST_FILE, SEGMENTS_DIR})
 
 
 def belongs_in_index(name: str) -> bool:

@@ -1,18 +1,20 @@
-"""BM25 over chunks, updatable in place, and `tokenize`, the one tokenizer used at build
-and query time.
+"""The BM25 postings of one segment, and `tokenize`, the one tokenizer used at build and
+query time.
 
-The index stores raw term counts, not scores: per chunk (document) the ids of its terms
-and how often each occurs (a doc-major sparse matrix). BM25 (the Lucene variant, k1 1.5,
-b 0.75, as bm25s and Lucene compute it) is scored at query time from those counts, the
-document lengths and the current document frequencies, so adding or removing chunks is a
-cheap array edit (`updated`) rather than a rebuild: nothing stored depends on the
-collection's statistics.
+A `LexicalSegment` stores raw term counts, not scores: per term the documents (chunks)
+holding it and how often (term-major postings), and every document's length. BM25 (the
+Lucene variant, k1 1.5, b 0.75, as bm25s and Lucene compute it) is scored at query time
+(`index.disk.bm25`) from those counts and the statistics of all of a generation's
+segments together (documents, average length, document frequencies, tombstones left
+out), so nothing stored in a segment depends on the others: a sync adds a segment and
+records tombstones instead of editing anything.
 
-Files in the lexical folder (numpy `.npy` read with `allow_pickle=False`, and JSON):
-`rows.npy` (the chunk row of each document, ascending), `doc_indptr.npy`,
-`doc_terms.npy`, `doc_counts.npy` (the CSR matrix), `vocab.json` (term of each id) and
-`params.json` (format and BM25 parameters). Term ids are never reused, so an id of a term
-that no chunk holds any more just has no postings.
+Files in a segment's lexical folder (numpy `.npy` read with `allow_pickle=False`, the
+large ones memory-mapped, and JSON): `rows.npy` (the chunk row of each document,
+ascending), `lengths.npy`, `term_indptr.npy`, `term_docs.npy` (document positions),
+`term_counts.npy` (the CSC matrix), `vocab.json` (term of each id) and `params.json`
+(format and BM25 parameters). A format-1 generation's lexical folder (doc-major
+`doc_indptr.npy`, `doc_terms.npy`, `doc_counts.npy`) is read too.
 """
 
 from __future__ import annotations
@@ -32,18 +34,20 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 from numpy.typing import NDArray
 
-__all__ = ["LEGACY_FILE", "LegacyLexicalFormat", "LexicalIndex", "tokenize"]
+__all__ = ["K1", "LEGACY_FILE", "B", "LegacyLexicalFormat", "LexicalSegment", "tokenize"]
 
 logger = logging.getLogger(__name__)
 
 ROWS_FILE = "rows.npy"
 LEGACY_FILE = "params.index.json"  # written by bm25s, which earlier versions used
-_FILES = ("doc_indptr.npy", "doc_terms.npy", "doc_counts.npy")
+_FILES = ("lengths.npy", "term_indptr.npy", "term_docs.npy", "term_counts.npy")
+_DOC_FILES = ("doc_indptr.npy", "doc_terms.npy", "doc_counts.npy")  # format 1
 _VOCAB_FILE = "vocab.json"
 _PARAMS_FILE = "params.json"
-_FORMAT = "newsqa-bm25-counts-1"
-_K1 = 1.5
-_B = 0.75
+_FORMAT = "newsqa-bm25-postings-1"
+_DOC_FORMAT = "newsqa-bm25-counts-1"
+K1 = 1.5
+B = 0.75
 
 _STOPWORDS = frozenset(STOPWORDS_EN_PLUS)
 _HYPHENS = "-\u2010\u2011"  # hyphen-minus, hyphen, non-breaking hyphen (not dashes)
@@ -82,119 +86,71 @@ def _stemmer() -> Stemmer.Stemmer:
     return stemmer
 
 
-class LexicalIndex:
-    """BM25 scores of chunks, searchable by query text.
+class LexicalSegment:
+    """The BM25 postings of one segment's chunks (immutable, thread-safe).
 
-    Build with `LexicalIndex.build`, edit with `updated`, persist with `save`, reopen with
-    `load`. Instances are immutable; searching is thread-safe.
+    Build with `build` (or `merged`, `grouped`), persist with `save`, reopen with `load`.
+    Documents are addressed by position (0..size-1); `rows[i]` is document i's chunk row.
     """
 
     def __init__(
         self,
         rows: NDArray[np.int64],
-        matrix: scipy.sparse.csr_array,
+        lengths: NDArray[np.int64],
+        postings: scipy.sparse.csc_array,
         vocab: list[str],
-        term_ids: dict[str, int] | None = None,
     ) -> None:
-        """`term_ids`, the id of each term of `vocab`, is made from it when not given."""
-        self._rows = rows
-        self._matrix = matrix  # documents x terms, raw counts
+        self.rows = rows
+        self.lengths = lengths  # document lengths (sum of its counts)
+        self._postings = postings  # documents x terms, raw counts, term-major
         self._vocab = vocab
-        self._term_ids = term_ids if term_ids is not None else {t: i for i, t in enumerate(vocab)}
-        self._postings: scipy.sparse.csc_array | None = None
+        self._term_ids: dict[str, int] | None = None
         self._lock = threading.Lock()
 
     @property
     def size(self) -> int:
-        return len(self._rows)
+        return len(self.rows)
+
+    @property
+    def vocab(self) -> list[str]:
+        return self._vocab
+
+    def term_ids(self) -> dict[str, int]:
+        """Term -> id (made on first use)."""
+        with self._lock:
+            if self._term_ids is None:
+                self._term_ids = {t: i for i, t in enumerate(self._vocab)}
+            return self._term_ids
+
+    def postings(self, term_id: int) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
+        """(document positions, counts) of the documents holding term `term_id`."""
+        indptr = self._postings.indptr
+        start, end = int(indptr[term_id]), int(indptr[term_id + 1])
+        return self._postings.indices[start:end], self._postings.data[start:end]
 
     @classmethod
-    def build(
-        cls, token_lists: Sequence[list[str]], rows: NDArray[np.int64]
-    ) -> LexicalIndex:
+    def build(cls, token_lists: Sequence[list[str]], rows: NDArray[np.int64]) -> LexicalSegment:
         """Index `token_lists[i]` as the document of chunk `rows[i]` (rows ascending)."""
         rows = _ascending(rows)
         if len(token_lists) != len(rows):
             raise ValueError(f"got {len(token_lists)} token lists for {len(rows)} rows")
         vocab: list[str] = []
-        term_ids: dict[str, int] = {}
-        matrix = _count_matrix(token_lists, vocab, term_ids)
-        return cls(rows, matrix, vocab, term_ids)
-
-    def updated(
-        self,
-        *,
-        removed: NDArray[np.int64],
-        added_rows: NDArray[np.int64],
-        added_tokens: Sequence[list[str]],
-    ) -> LexicalIndex:
-        """A new index without the chunks `removed` and with `added_tokens[i]` as the
-        document of chunk `added_rows[i]` (each added row above every kept row)."""
-        added_rows = _ascending(added_rows)
-        if len(added_tokens) != len(added_rows):
-            raise ValueError(f"got {len(added_tokens)} token lists for {len(added_rows)} rows")
-        keep = ~np.isin(self._rows, np.asarray(removed, dtype=np.int64))
-        kept_rows = self._rows[keep]
-        if len(added_rows) and len(kept_rows) and added_rows[0] <= kept_rows[-1]:
-            raise ValueError(
-                f"added row {int(added_rows[0])} is not above the last kept row "
-                f"{int(kept_rows[-1])}"
-            )
-        vocab = list(self._vocab)
-        term_ids = dict(self._term_ids)
-        new = _count_matrix(added_tokens, vocab, term_ids)
-        # Plain array edits: scipy's row indexing and vstack cost 5x more at 60k chunks.
-        old = self._matrix
-        lengths = np.diff(old.indptr)
-        elements = np.repeat(keep, lengths) if not keep.all() else slice(None)
-        indptr = np.concatenate([[0], np.cumsum(lengths[keep])]).astype(np.int64)
-        matrix = scipy.sparse.csr_array(
-            (
-                np.concatenate([old.data[elements], new.data]),
-                np.concatenate([old.indices[elements], new.indices]).astype(np.int32),
-                np.concatenate([indptr, new.indptr[1:] + indptr[-1]]),
-            ),
-            shape=(len(kept_rows) + len(added_rows), len(vocab)),
-        )
-        return LexicalIndex(np.concatenate([kept_rows, added_rows]), matrix, vocab, term_ids)
-
-    def save(self, folder: Path) -> list[Path]:
-        """Write the index into `folder` (created); returns the files written."""
-        folder.mkdir(parents=True, exist_ok=True)
-        arrays = (self._matrix.indptr.astype(np.int64), self._matrix.indices.astype(np.int32),
-                  self._matrix.data.astype(np.int32))
-        paths = [folder / ROWS_FILE, *(folder / name for name in _FILES)]
-        for path, array in zip(paths, (self._rows, *arrays), strict=True):
-            np.save(path, array, allow_pickle=False)
-        (folder / _VOCAB_FILE).write_text(json.dumps(self._vocab, ensure_ascii=False),
-                                          encoding="utf-8")
-        params = {"format": _FORMAT, "k1": _K1, "b": _B}
-        (folder / _PARAMS_FILE).write_text(json.dumps(params), encoding="utf-8")
-        return sorted(p for p in folder.iterdir() if p.is_file())
+        matrix = _count_matrix(token_lists, vocab, {})
+        return cls._of(rows, matrix, vocab)
 
     @classmethod
-    def load(cls, folder: Path) -> LexicalIndex:
-        """Read an index written by `save` (without pickle).
+    def _of(cls, rows: NDArray[np.int64], matrix: scipy.sparse.csr_array,
+            vocab: list[str]) -> LexicalSegment:
+        lengths = np.asarray(matrix.sum(axis=1), dtype=np.int64).ravel()
+        postings = scipy.sparse.csc_array(matrix)
+        postings.sort_indices()
+        return cls(rows, lengths, postings, vocab)
 
-        Raises:
-            LegacyLexicalFormat: the folder holds an earlier newsqa's bm25s index.
-            ValueError, OSError: a missing, corrupt or inconsistent file.
-        """
-        if not (folder / _PARAMS_FILE).is_file() and (folder / LEGACY_FILE).is_file():
-            raise LegacyLexicalFormat(f"'{folder}' holds a bm25s index")
-        params = json.loads((folder / _PARAMS_FILE).read_text(encoding="utf-8"))
-        if not isinstance(params, dict) or params.get("format") != _FORMAT:
-            raise ValueError(f"unknown lexical index format in '{folder / _PARAMS_FILE}'")
-        rows = np.load(folder / ROWS_FILE, allow_pickle=False).astype(np.int64, copy=False)
-        indptr, terms, counts = (np.load(folder / name, allow_pickle=False) for name in _FILES)
-        vocab = json.loads((folder / _VOCAB_FILE).read_text(encoding="utf-8"))
-        if not isinstance(vocab, list) or not all(isinstance(t, str) for t in vocab):
-            raise ValueError(f"'{folder / _VOCAB_FILE}' is not a list of terms")
-        _check(rows, indptr, terms, counts, len(vocab))
-        matrix = scipy.sparse.csr_array((counts, terms, indptr), shape=(len(rows), len(vocab)))
-        return cls(rows, matrix, vocab)
+    def documents(self) -> scipy.sparse.csr_array:
+        """Documents x terms counts, doc-major (a copy)."""
+        return scipy.sparse.csr_array(self._postings)
 
-    def grouped(self, groups: NDArray[np.int64], count: int) -> LexicalIndex:
+    def grouped(self, groups: NDArray[np.int64], count: int) -> LexicalSegment:
         """BM25 over groups of documents (e.g. a chunk's article): document `i` joins group
         `groups[i]` (0 <= group < `count`), a group's counts are the sum of its documents'
         (a sentence shared by two overlapping chunks counts twice). The result's rows are
@@ -206,111 +162,89 @@ class LexicalIndex:
             (np.ones(len(groups), dtype=np.int32), (groups, np.arange(len(groups)))),
             shape=(count, self.size),
         )
-        matrix = scipy.sparse.csr_array(member @ self._matrix)
-        return LexicalIndex(np.arange(count, dtype=np.int64), matrix, self._vocab, self._term_ids)
+        matrix = scipy.sparse.csr_array(member @ self.documents())
+        return LexicalSegment._of(np.arange(count, dtype=np.int64), matrix, self._vocab)
 
-    def idf(self, terms: Sequence[str]) -> list[float]:
-        """BM25 (Lucene) inverse document frequency of each term (already tokenised):
-        log(1 + (N - df + 0.5) / (df + 0.5)); a term in no chunk gets the highest value."""
-        if not self.size:
-            return [0.0 for _ in terms]
-        df = np.diff(self._search_arrays().indptr)
-        freqs = [float(df[self._term_ids[t]]) if t in self._term_ids else 0.0 for t in terms]
-        return [_idf(df, self.size) for df in freqs]
+    @classmethod
+    def merged(cls, parts: Sequence[tuple[LexicalSegment, NDArray[np.bool_]]]) -> LexicalSegment:
+        """One segment of the documents each `(segment, keep)` keeps, in order (the rows of
+        the parts must ascend from part to part)."""
+        ids: dict[str, int] = {}
+        data, indices, indptr, rows = [], [], [np.zeros(1, dtype=np.int64)], []
+        total = 0
+        for segment, keep in parts:
+            mapping = np.array([ids.setdefault(t, len(ids)) for t in segment.vocab],
+                               dtype=np.int32)
+            docs = segment.documents()[np.flatnonzero(keep)]
+            data.append(docs.data.astype(np.int32))
+            indices.append(mapping[docs.indices])
+            indptr.append(docs.indptr[1:].astype(np.int64) + total)
+            total += int(docs.indptr[-1])
+            rows.append(segment.rows[keep])
+        all_rows = _ascending(np.concatenate(rows) if rows else np.empty(0, np.int64))
+        matrix = scipy.sparse.csr_array(
+            (np.concatenate(data) if data else np.empty(0, np.int32),
+             np.concatenate(indices) if indices else np.empty(0, np.int32),
+             np.concatenate(indptr)),
+            shape=(len(all_rows), len(ids)),
+        )
+        used = np.flatnonzero(np.bincount(matrix.indices, minlength=len(ids)))
+        if len(used) < len(ids):  # terms only tombstoned chunks held
+            renumber = np.full(len(ids), -1, dtype=np.int32)
+            renumber[used] = np.arange(len(used), dtype=np.int32)
+            matrix = scipy.sparse.csr_array(
+                (matrix.data, renumber[matrix.indices], matrix.indptr),
+                shape=(len(all_rows), len(used)))
+        words = list(ids)
+        vocab = [words[i] for i in used]
+        return cls._of(all_rows, matrix, vocab)
 
-    def search(
-        self, query: str, k: int, *, rows: NDArray[np.int64] | None = None
-    ) -> list[tuple[int, float]]:
-        """The top `k` chunks for `query` as (row, score), best first; chunks sharing no
-        term with the query are left out. `rows` restricts the search to those rows."""
-        return self.search_and_score(query, k, rows=rows)[0]
+    def save(self, folder: Path) -> list[Path]:
+        """Write the segment into `folder` (created); returns the files written."""
+        folder.mkdir(parents=True, exist_ok=True)
+        postings = self._postings
+        arrays = (self.rows, self.lengths.astype(np.int64), postings.indptr.astype(np.int64),
+                  postings.indices.astype(np.int32), postings.data.astype(np.int32))
+        paths = [folder / ROWS_FILE, *(folder / name for name in _FILES)]
+        for path, array in zip(paths, arrays, strict=True):
+            np.save(path, array, allow_pickle=False)
+        (folder / _VOCAB_FILE).write_text(json.dumps(self._vocab, ensure_ascii=False),
+                                          encoding="utf-8")
+        params = {"format": _FORMAT, "k1": K1, "b": B}
+        (folder / _PARAMS_FILE).write_text(json.dumps(params), encoding="utf-8")
+        return sorted(p for p in folder.iterdir() if p.is_file())
 
-    def search_and_score(
-        self,
-        query: str,
-        k: int,
-        *,
-        rows: NDArray[np.int64] | None = None,
-        also: NDArray[np.int64] | None = None,
-    ) -> tuple[list[tuple[int, float]], NDArray[np.float32]]:
-        """`search`, plus the BM25 score of each row of `also` (0.0 for a row sharing no
-        term with the query or not in the index), from the same scoring pass."""
-        also_rows = np.empty(0, np.int64) if also is None else np.asarray(also, np.int64)
-        ids = [self._term_ids[t] for t in tokenize(query) if t in self._term_ids]
-        if not self.size or not ids:
-            return [], np.zeros(len(also_rows), dtype=np.float32)
-        scores = self._scores(ids)
-        return self._top(scores, k, rows), self._at(scores, also_rows)
+    @classmethod
+    def load(cls, folder: Path) -> LexicalSegment:
+        """Read a segment written by `save` (without pickle; large arrays memory-mapped),
+        or a format-1 generation's doc-major lexical folder.
 
-    def score_rows(self, query: str, rows: NDArray[np.int64]) -> NDArray[np.float32]:
-        """BM25 of `query` for each of `rows` (0.0 for rows not in the index)."""
-        return self.search_and_score(query, 0, also=rows)[1]
-
-    def _at(self, scores: NDArray[np.float32], rows: NDArray[np.int64]) -> NDArray[np.float32]:
-        positions = np.searchsorted(self._rows, rows)
-        inside = positions < len(self._rows)
-        found = np.zeros(len(rows), dtype=bool)
-        found[inside] = self._rows[positions[inside]] == rows[inside]
-        out = np.zeros(len(rows), dtype=np.float32)
-        out[found] = scores[positions[found]]
-        return out
-
-    def _top(
-        self, scores: NDArray[np.float32], k: int, rows: NDArray[np.int64] | None
-    ) -> list[tuple[int, float]]:
-        if k <= 0:
-            return []
-        positions = self._positions(rows)
-        if positions is not None:
-            scores = scores[positions]
-        candidates = np.flatnonzero(scores > 0)
-        if candidates.size > k:
-            top = np.argpartition(-scores[candidates], k - 1)[:k]
-            candidates = candidates[top]
-        ranked = candidates[np.argsort(-scores[candidates], kind="stable")]
-        chosen = ranked if positions is None else positions[ranked]
-        return [(int(self._rows[p]), float(scores[i])) for i, p in zip(ranked, chosen, strict=True)]
-
-    def _scores(self, term_ids: list[int]) -> NDArray[np.float32]:
-        """BM25 of every document for the query terms (a repeated term counts again)."""
-        postings = self._search_arrays()
-        n = self.size
-        scores = np.zeros(n, dtype=np.float32)
-        for term in term_ids:
-            start, end = postings.indptr[term], postings.indptr[term + 1]
-            if start < end:
-                weight = np.float32(_idf(end - start, n))
-                scores[postings.indices[start:end]] += weight * postings.data[start:end]
-        return scores
-
-    def _search_arrays(self) -> scipy.sparse.csc_array:
-        """Term-major postings holding each posting's BM25 term-frequency part,
-        tf / (tf + k1 * (1 - b + b * length / average length)), made on first use: the
-        query then only multiplies by the terms' idf."""
-        with self._lock:
-            if self._postings is None:
-                lengths = np.asarray(self._matrix.sum(axis=1), dtype=np.float32).ravel()
-                average = float(lengths.mean()) if len(lengths) and lengths.mean() > 0 else 1.0
-                norms = (_K1 * (1 - _B + _B * lengths / average)).astype(np.float32)
-                postings = self._matrix.tocsc()
-                tf = postings.data.astype(np.float32)
-                postings.data = tf / (tf + norms[postings.indices])
-                self._postings = postings
-            return self._postings
-
-    def _positions(self, rows: NDArray[np.int64] | None) -> NDArray[np.int64] | None:
-        """BM25 document positions of `rows` (rows not in the index are dropped)."""
-        if rows is None:
-            return None
-        wanted = np.unique(np.asarray(rows, dtype=np.int64))
-        positions = np.searchsorted(self._rows, wanted)
-        inside = positions < len(self._rows)
-        positions = positions[inside]
-        return positions[self._rows[positions] == wanted[inside]]
-
-
-def _idf(df: float, n: int) -> float:
-    return float(np.log1p((n - df + 0.5) / (df + 0.5)))
+        Raises:
+            LegacyLexicalFormat: the folder holds an earlier newsqa's bm25s index.
+            ValueError, OSError: a missing, corrupt or inconsistent file.
+        """
+        if not (folder / _PARAMS_FILE).is_file() and (folder / LEGACY_FILE).is_file():
+            raise LegacyLexicalFormat(f"'{folder}' holds a bm25s index")
+        params = json.loads((folder / _PARAMS_FILE).read_text(encoding="utf-8"))
+        kind = params.get("format") if isinstance(params, dict) else None
+        if kind not in (_FORMAT, _DOC_FORMAT):
+            raise ValueError(f"unknown lexical index format in '{folder / _PARAMS_FILE}'")
+        rows = np.load(folder / ROWS_FILE, allow_pickle=False).astype(np.int64, copy=False)
+        vocab = json.loads((folder / _VOCAB_FILE).read_text(encoding="utf-8"))
+        if not isinstance(vocab, list) or not all(isinstance(t, str) for t in vocab):
+            raise ValueError(f"'{folder / _VOCAB_FILE}' is not a list of terms")
+        if kind == _DOC_FORMAT:
+            indptr, terms, counts = (np.load(folder / n, allow_pickle=False) for n in _DOC_FILES)
+            _check(rows, indptr, terms, counts, len(vocab))
+            matrix = scipy.sparse.csr_array((counts, terms, indptr), shape=(len(rows), len(vocab)))
+            return cls._of(rows, matrix, vocab)
+        lengths, indptr, docs, counts = (
+            np.load(folder / name, mmap_mode="r", allow_pickle=False) for name in _FILES)
+        _check(np.arange(len(vocab)), indptr, docs, counts, len(rows))
+        if lengths.shape != rows.shape or (len(rows) and np.any(np.diff(rows) <= 0)):
+            raise ValueError("the lexical index's rows or lengths are inconsistent")
+        postings = scipy.sparse.csc_array((counts, docs, indptr), shape=(len(rows), len(vocab)))
+        return cls(rows, np.asarray(lengths, dtype=np.int64), postings, vocab)
 
 
 def _ascending(rows: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -347,12 +281,13 @@ def _count_matrix(
 def _check(
     rows: NDArray[np.int64], indptr: NDArray, terms: NDArray, counts: NDArray, vocab_size: int
 ) -> None:
-    """Refuse arrays that do not form a documents x terms matrix over `rows`."""
+    """Refuse arrays that do not form a compressed sparse matrix with one pointer range
+    per entry of `rows` and indices below `vocab_size`."""
     if indptr.ndim != 1 or len(indptr) != len(rows) + 1 or (len(indptr) and indptr[0] != 0):
-        raise ValueError(f"the lexical index has {len(indptr)} row pointers for {len(rows)} rows")
+        raise ValueError(f"the lexical index has {len(indptr)} pointers for {len(rows)} entries")
     if np.any(np.diff(indptr) < 0) or indptr[-1] != len(terms) or len(terms) != len(counts):
-        raise ValueError("the lexical index's row pointers do not match its terms")
+        raise ValueError("the lexical index's pointers do not match its postings")
     if len(terms) and (terms.min() < 0 or terms.max() >= vocab_size):
-        raise ValueError("the lexical index names a term outside its vocabulary")
+        raise ValueError("the lexical index names a term or document out of range")
     if len(rows) and np.any(np.diff(rows) <= 0):
         raise ValueError("the lexical index's rows are not ascending")

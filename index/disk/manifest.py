@@ -1,7 +1,11 @@
 """`manifest.json`: what an index generation holds and how it was built.
 
 Written last into a generation, so a directory with a readable manifest is complete.
-Format history: 1 = the first format; `store` was added later (absent = "faiss").
+Format history: 1 = one SQLite file, one FAISS file and one BM25 folder per generation,
+and every article's chunk ids in the manifest (`store` was added later, absent = "faiss");
+2 = the generation lists its segments and their vector parts (`index.disk.segments`), and
+counts the chunks embedded so far (a progressive build publishes before it has embedded
+everything). Format 1 is still read: the next build rewrites it as a segment.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -21,16 +25,18 @@ from index.errors import IndexFormatError
 
 __all__ = [
     "FORMAT_VERSION",
-    "ArticleEntry",
+    "LEGACY_FORMAT",
     "Counts",
     "EmbedderInfo",
     "Manifest",
+    "SegmentRef",
     "package_version",
     "read_manifest",
     "write_manifest",
 ]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+LEGACY_FORMAT = 1
 
 
 @dataclass(frozen=True)
@@ -42,18 +48,54 @@ class EmbedderInfo:
 
 @dataclass(frozen=True)
 class Counts:
+    """Live articles, chunks and sentences, and how many of the chunks have vectors."""
+
     articles: int
     chunks: int
     sentences: int
+    embedded: int
+
+    @property
+    def complete(self) -> bool:
+        return self.embedded >= self.chunks
+
+    def embedding(self) -> str:
+        """How far embedding got, e.g. "12,400 of 19,227 chunks embedded"."""
+        return f"{self.embedded:,} of {self.chunks:,} chunks embedded"
 
 
 @dataclass(frozen=True)
-class ArticleEntry:
-    """One indexed article: its content hash, chunk ids (in order) and source."""
+class SegmentRef:
+    """A segment as one generation sees it: its row range, its live counts (tombstones
+    left out; `deleted` chunks are tombstoned), and the vector parts that hold the
+    vectors of its `embedded` chunks."""
 
-    content_hash: str
-    chunks: tuple[str, ...]
-    source: str
+    name: str
+    first_row: int
+    last_row: int
+    articles: int
+    chunks: int
+    sentences: int
+    embedded: int
+    deleted: int = 0
+    parts: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return self.embedded >= self.chunks
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "parts": list(self.parts)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SegmentRef:
+        numbers = ("first_row", "last_row", "articles", "chunks", "sentences", "embedded",
+                   "deleted")
+        if set(data) - {"name", "parts", *numbers}:
+            raise KeyError(f"unknown segment fields {sorted(set(data) - set(numbers))}")
+        return cls(str(data["name"]), *(int(data[key]) for key in numbers[:-1]),
+                   deleted=int(data.get("deleted", 0)),
+                   parts=tuple(str(p) for p in data.get("parts", ())))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,7 +106,8 @@ class Manifest:
     removed by the user (later syncs skip them); `duplicates` maps an article id that was
     not indexed to the id of the indexed article with the same content; `next_row` is the
     first chunk row a later incremental build may use; `store` is the vector store spec
-    (see `index.vectors.spec`).
+    (see `index.vectors.spec`); `segments` are the generation's segments in row order
+    (empty for format 1, whose generation folder holds the data itself).
     """
 
     format_version: int = FORMAT_VERSION
@@ -75,14 +118,26 @@ class Manifest:
     sentence_vectors: str
     sources: tuple[str, ...]
     counts: Counts
-    articles: Mapping[str, ArticleEntry]
+    segments: tuple[SegmentRef, ...] = ()
     duplicates: Mapping[str, str] = field(default_factory=dict)
     excluded: tuple[str, ...] = ()
     next_row: int = 0
     store: str = "faiss"
 
+    @property
+    def legacy(self) -> bool:
+        """A format-1 generation: one store in its own folder, every chunk embedded."""
+        return self.format_version == LEGACY_FORMAT
+
+    def with_counts(self) -> Manifest:
+        """This manifest with `counts` summed from its segments."""
+        if self.legacy:
+            return self
+        total = Counts(*(sum(getattr(s, name) for s in self.segments)
+                         for name in ("articles", "chunks", "sentences", "embedded")))
+        return replace(self, counts=total)
+
     def to_dict(self) -> dict[str, Any]:
-        # Built by hand: dataclasses.asdict deep-copies every chunk id (0.7 s at 60k chunks).
         return {
             "format_version": self.format_version,
             "built_at": self.built_at,
@@ -92,10 +147,7 @@ class Manifest:
             "sentence_vectors": self.sentence_vectors,
             "sources": list(self.sources),
             "counts": asdict(self.counts),
-            "articles": {
-                key: {"content_hash": e.content_hash, "chunks": list(e.chunks), "source": e.source}
-                for key, e in self.articles.items()
-            },
+            "segments": [s.to_dict() for s in self.segments],
             "duplicates": dict(self.duplicates),
             "excluded": list(self.excluded),
             "next_row": self.next_row,
@@ -105,37 +157,27 @@ class Manifest:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Manifest:
         """Parse a manifest; raises KeyError/TypeError/ValueError on a malformed one."""
-        articles = {
-            str(key): ArticleEntry(
-                content_hash=str(entry["content_hash"]),
-                chunks=_chunk_ids(entry["chunks"]),
-                source=str(entry["source"]),
-            )
-            for key, entry in data["articles"].items()
-        }
+        version = int(data["format_version"])
+        counts = dict(data["counts"])
+        if version == LEGACY_FORMAT:  # every chunk of a format-1 index has its vector
+            counts.setdefault("embedded", counts["chunks"])
+            if not isinstance(data["articles"], dict):  # its per-article entries, unused
+                raise TypeError("articles must be an object")
         return cls(
-            format_version=int(data["format_version"]),
+            format_version=version,
             built_at=str(data["built_at"]),
             package_version=str(data["package_version"]),
             embedder=EmbedderInfo(**data["embedder"]),
             chunking=dict(data["chunking"]),
             sentence_vectors=str(data["sentence_vectors"]),
             sources=tuple(str(s) for s in data["sources"]),
-            counts=Counts(**data["counts"]),
-            articles=articles,
+            counts=Counts(**counts),
+            segments=tuple(SegmentRef.from_dict(s) for s in data.get("segments", ())),
             duplicates={str(k): str(v) for k, v in data.get("duplicates", {}).items()},
             excluded=tuple(str(a) for a in data.get("excluded", ())),
             next_row=int(data["next_row"]),
             store=str(data.get("store", "faiss")),
         )
-
-
-def _chunk_ids(value: Any) -> tuple[str, ...]:
-    """The chunk ids of an article entry. Only carried from generation to generation, so
-    checked as a whole, not one by one (60k str() calls cost more than the rest)."""
-    if not isinstance(value, list):
-        raise TypeError(f"chunks must be a list, got {type(value).__name__}")
-    return tuple(value)
 
 
 def now_iso() -> str:
@@ -152,13 +194,7 @@ def package_version() -> str:
 def write_manifest(folder: Path, manifest: Manifest) -> Path:
     """Write `folder/manifest.json` and fsync it."""
     path = folder / MANIFEST_FILE
-    # Indented except the articles, on one line: json's fast C encoder only runs without
-    # indent, and indenting 60k chunk ids cost 0.5 s.
-    data = manifest.to_dict()
-    articles = json.dumps(data.pop("articles"), ensure_ascii=False, sort_keys=True)
-    head = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True)
-    payload = f'{head[:-2]},\n "articles": {articles}\n}}'
-
+    payload = json.dumps(manifest.to_dict(), ensure_ascii=False, indent=1, sort_keys=True)
     with open(path, "w", encoding="utf-8") as f:
         f.write(payload + "\n")
         f.flush()

@@ -3,10 +3,11 @@
 A sync reads the live generation (`index.sync.previous`), scans the sources (reading only
 files changed since the last sync, see `index.sync.file_cache`), plans the sync by
 comparing content hashes (`index.sync.plan`), and writes what the plan says
-(`index.sync.generation`): unchanged articles are carried over by copying the previous
-SQLite file and vectors (never re-embedded), changed and removed ones are deleted, new and
-changed ones are chunked and embedded, and BM25 is edited the same way (see
-`index.disk.lexical`).
+(`index.sync.generation`): unchanged articles stay in the segments they are in (never
+re-embedded, never copied), changed and removed ones are tombstoned, new and changed ones
+are written as a new segment, answerable by BM25 at once and embedded progressively, and
+small segments are merged (`index.sync.policy`). A build interrupted while embedding is
+resumed by the next one.
 
 Every choice between an incremental and a full build is made here, in `_sync`: a full
 build is asked for; the previous index cannot be read; the vector store, the embedder (its
@@ -28,20 +29,23 @@ from corpus.errors import ConfigError
 from corpus.load import Skipped
 from index.disk.layout import (
     COPIES_FILE,
+    GENERATION_GLOB,
     generation_number,
     prepare_index_dir,
     remove_leftovers,
 )
 from index.disk.locking import DEFAULT_LOCK_TIMEOUT, build_lock
+from index.disk.manifest import read_manifest
+from index.disk.segments import remove_unreferenced
 from index.embedding.base import Embedder, sentence_vector_mode
-from index.errors import IndexStoreError, short_reason
+from index.errors import IndexFormatError, IndexStoreError, short_reason
 from index.sync.file_cache import FileCache
 from index.sync.generation import GenerationSpec, write_generation
 from index.sync.plan import SyncPlan, plan_sync
+from index.sync.policy import CheckpointPolicy, MergePolicy
 from index.sync.previous import Previous, read_previous
 from index.sync.progress import Progress
 from index.sync.sources import resolve_sources, scan_sources
-from index.vectors.base import VectorStore
 from index.vectors.factory import check_store, store_backend
 from index.vectors.spec import DEFAULT_STORE, StoreSpec, parse_store_spec
 
@@ -67,6 +71,7 @@ class BuildReport:
     embedded_chunks: int
     seconds: float
     full_rebuild_reason: str | None = None
+    generations: int = 1
 
     def summary(self) -> str:
         """One line for humans, e.g. "added 2, changed 0, removed 1, unchanged 40 ..."."""
@@ -107,6 +112,8 @@ class SyncRequest:
     exclude: frozenset[str] = field(default_factory=frozenset)
     include: frozenset[str] = field(default_factory=frozenset)
     store: StoreSpec | None = None
+    checkpoints: CheckpointPolicy = field(default_factory=CheckpointPolicy)
+    merges: MergePolicy = field(default_factory=MergePolicy)
 
 
 def build_index(
@@ -121,8 +128,15 @@ def build_index(
     progress: Progress | None = None,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     store: str | Path | StoreSpec | None = None,
+    checkpoints: CheckpointPolicy | None = None,
+    merges: MergePolicy | None = None,
 ) -> BuildReport:
     """Sync the index at `index_dir` with `sources`; create it if needed.
+
+    A build that embeds many chunks publishes the new articles' text and BM25 first, then
+    more vectors as it embeds (see `checkpoints`), so questions are answered meanwhile;
+    interrupted (a crash, Ctrl-C), it leaves the last generation it published, and the
+    next build embeds what is missing.
 
     Args:
         index_dir: the index directory (created if missing).
@@ -143,6 +157,9 @@ def build_index(
             index), "milvus://HOST:PORT/COLLECTION", "milvus-lite:PATH" (see
             `index.vectors.spec`), or a `StoreSpec`; None keeps the index's. A different
             one forces a full rebuild.
+        checkpoints: when a progressive build publishes (default `CheckpointPolicy()`:
+            builds of 512 chunks or more, every 4,096 chunks or 30 s).
+        merges: when segments are merged (default `MergePolicy()`).
 
     Raises:
         IndexLockedError: another build held the lock for `lock_timeout` seconds.
@@ -163,6 +180,8 @@ def build_index(
         show_progress=show_progress,
         progress=progress,
         store=spec,
+        checkpoints=checkpoints or CheckpointPolicy(),
+        merges=merges or MergePolicy(),
     )
     with build_lock(index_dir, timeout=lock_timeout):
         return sync_locked(index_dir, request)
@@ -202,44 +221,63 @@ def _sync(index_dir: Path, request: SyncRequest) -> BuildReport:
     """Read the live generation, decide, scan, plan, then write (or do nothing)."""
     started = time.perf_counter()
     remove_leftovers(index_dir)
+    _remove_unused_segments(index_dir)
     previous = read_previous(index_dir, full=request.full, sources_given=request.sources)
     config = request.chunk_config or _previous_config(previous) or ChunkConfig()
     store = request.store or (parse_store_spec(previous.manifest.store) if previous
                               else DEFAULT_STORE)
     reason = _full_rebuild_reason(request, previous, config, store)
-    fork = None
-    if reason is None and previous is not None:
-        fork, reason = _fork(previous, store)
-    try:
-        sources = resolve_sources(index_dir, request.sources,
-                                  previous.manifest.sources if previous else None)
-        cache = FileCache.load(previous.folder) if previous and not request.full else None
-        scan = scan_sources(index_dir, sources, cache=cache,
-                            show_progress=request.show_progress, progress=request.progress)
-        excluded = _excluded(previous, request.exclude, request.include)
-        plan = plan_sync(scan.refs, previous.articles if previous else {},
-                         excluded=excluded, prune=request.prune)
-        if reason is None and previous and plan.to_embed:
-            reason = _embedder_change(request.embedder, previous)
-        skipped = [*scan.skipped, *plan.skipped]
-        if reason is None and previous and _is_noop(plan, previous, sources, excluded):
-            logger.info("index '%s' is up to date", index_dir)
-            return _report(index_dir, previous.folder, plan, skipped,
-                           previous.manifest.counts.chunks, 0, started, None)
-        if reason:
-            logger.info("full rebuild of '%s': %s", index_dir, reason)
-        spec = GenerationSpec(
-            embedder=request.embedder, chunking=config, store=store, sources=tuple(sources),
-            excluded=tuple(sorted(excluded)), previous=previous,
-            fork=fork if reason is None else None, file_cache=scan.cache,
-            show_progress=request.show_progress, progress=request.progress,
-        )
-        written = write_generation(index_dir, plan, spec)
-    finally:
-        if fork is not None:
-            fork.close()
+    sources = resolve_sources(index_dir, request.sources,
+                              previous.manifest.sources if previous else None)
+    cache = FileCache.load(previous.folder) if previous and not request.full else None
+    scan = scan_sources(index_dir, sources, cache=cache,
+                        show_progress=request.show_progress, progress=request.progress)
+    excluded = _excluded(previous, request.exclude, request.include)
+    plan = plan_sync(scan.refs, previous.articles if previous else {},
+                     excluded=excluded, prune=request.prune)
+    if reason is None and previous and (plan.to_embed or previous.pending):
+        reason = _embedder_change(request.embedder, previous)
+    skipped = [*scan.skipped, *plan.skipped]
+    if reason is None and previous and _is_noop(plan, previous, sources, excluded):
+        _check_served_store(store, previous)
+        logger.info("index '%s' is up to date", index_dir)
+        return _report(index_dir, previous.folder, plan, skipped,
+                       previous.manifest.counts.chunks, 0, started, None, 0)
+    if reason:
+        logger.info("full rebuild of '%s': %s", index_dir, reason)
+    spec = GenerationSpec(
+        embedder=request.embedder, chunking=config, store=store, sources=tuple(sources),
+        excluded=tuple(sorted(excluded)), previous=previous,
+        incremental=reason is None and previous is not None, file_cache=scan.cache,
+        show_progress=request.show_progress, progress=request.progress,
+        checkpoints=request.checkpoints, merges=request.merges,
+    )
+    written = write_generation(index_dir, plan, spec)
     return _report(index_dir, written.folder, plan, skipped, written.chunks,
-                   written.embedded_chunks, started, reason)
+                   written.embedded_chunks, started, reason, written.published)
+
+
+def _check_served_store(store: StoreSpec, previous: Previous) -> None:
+    """A sync with nothing to write still checks that a Milvus collection it would serve
+    is there (a dropped one: `VectorStoreError`, saying to rebuild); FAISS files are the
+    reader's to check."""
+    if store.kind != "faiss":
+        store_backend(store).open_legacy(previous.folder).close()
+
+
+def _remove_unused_segments(index_dir: Path) -> None:
+    """Delete the segments no generation names (left by a crashed build). Only call
+    holding the build lock; skipped when a generation cannot be read."""
+    names: set[str] = set()
+    for folder in index_dir.glob(GENERATION_GLOB):
+        try:
+            manifest = read_manifest(folder)
+        except IndexFormatError:
+            return
+        names.update(n for ref in manifest.segments for n in (ref.name, *ref.parts))
+    removed = remove_unreferenced(index_dir, names)
+    if removed:
+        logger.info("removed %d segment folders left by an interrupted build", removed)
 
 
 def _full_rebuild_reason(
@@ -260,16 +298,6 @@ def _full_rebuild_reason(
     if dict(old.chunking) != config.to_dict():
         return f"chunking changed from {dict(old.chunking)} to {config.to_dict()}"
     return None
-
-
-def _fork(previous: Previous, store: StoreSpec) -> tuple[VectorStore | None, str | None]:
-    """A writable copy of the previous generation's vectors, or why there is none (they
-    cannot be read: a full rebuild). A Milvus server that cannot be reached is no reason:
-    its `VectorStoreError` stops the sync before anything is written."""
-    try:
-        return store_backend(store).fork(previous.folder), None
-    except (OSError, RuntimeError, ValueError, KeyError) as e:
-        return None, f"the previous index could not be read ({short_reason(e)})"
 
 
 def _embedder_change(embedder: Embedder, previous: Previous) -> str | None:
@@ -306,6 +334,8 @@ def _is_noop(
     old = previous.manifest
     return (
         not plan.changes_content
+        and not previous.pending  # an interrupted build to resume
+        and not old.legacy  # a format-1 index to upgrade
         and plan.duplicates == dict(old.duplicates)
         and list(sources) == list(old.sources)
         and excluded == set(old.excluded)
@@ -322,6 +352,7 @@ def _report(
     embedded: int,
     started: float,
     reason: str | None,
+    generations: int,
 ) -> BuildReport:
     report = BuildReport(
         index_dir=index_dir,
@@ -336,6 +367,7 @@ def _report(
         embedded_chunks=embedded,
         seconds=time.perf_counter() - started,
         full_rebuild_reason=reason,
+        generations=generations,
     )
     logger.info("%s", report.summary())
     return report

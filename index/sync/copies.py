@@ -27,7 +27,6 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
-from contextlib import closing
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -37,8 +36,6 @@ from numpy.typing import NDArray
 
 from corpus import Article
 from index.disk.copies import CopyIndex, CopyRecord, load_copies, save_copies
-from index.disk.docstore import DocStore
-from index.disk.layout import SQLITE_FILE, fsync_file
 
 __all__ = ["METHOD", "comparison", "detect_copies", "shingles", "write_copies"]
 
@@ -83,19 +80,24 @@ def comparison(a: set[bytes], b: set[bytes]) -> tuple[bool, float]:
     return jaccard >= MIN_JACCARD or trimmed, jaccard
 
 
-def write_copies(build_dir: Path, previous: Path | None, articles: Mapping[str, str]) -> None:
-    """Detect the copies among `articles` (id -> content hash: the new generation's), read
-    from the SQLite file already written in `build_dir`, reusing what the `previous`
-    generation found; write and fsync `copies.json` and `copies.npy` there."""
+def write_copies(
+    build_dir: Path,
+    previous: Path | None,
+    articles: Mapping[str, str],
+    article: Callable[[str], Article],
+) -> list[Path]:
+    """Detect the copies among `articles` (id -> content hash: the new generation's),
+    reading each new one with `article`, reusing what the `previous` generation found;
+    write `copies.json` and `copies.npy` in `build_dir` and return their paths (to
+    fsync)."""
     started = time.perf_counter()
     before = load_copies(previous) if previous is not None else None
-    with closing(DocStore(build_dir / SQLITE_FILE)) as docs:
-        copies = detect_copies(before, articles, docs.article)
-    for path in save_copies(build_dir, copies):
-        fsync_file(path)
+    copies = detect_copies(before, articles, article)
+    paths = save_copies(build_dir, copies)
     grouped = sum(len(g) for g in copies.groups)
-    logger.info("copies: %d stories told by %d articles; %.2f s", len(copies.groups), grouped,
-                time.perf_counter() - started)
+    logger.debug("copies: %d stories told by %d articles; %.2f s", len(copies.groups), grouped,
+                 time.perf_counter() - started)
+    return list(paths)
 
 
 def detect_copies(

@@ -30,6 +30,7 @@ from index.disk.manifest import read_manifest
 from index.embedding.base import Embedder
 from index.errors import ArticleNotFoundError, IndexStoreError
 from index.sync.build import BuildReport, SyncRequest, sync_locked
+from index.sync.previous import read_previous
 from index.sync.progress import Progress
 from index.sync.sources import library_dir
 
@@ -64,7 +65,7 @@ def add_files(
         library = library_dir(index_dir)
         library.mkdir(exist_ok=True)
         live = live_generation(index_dir)
-        taken = _indexed_ids(live) if live is not None else set()
+        taken = _indexed_ids(index_dir) if live is not None else set()
         skipped: list[Skipped] = []
         added_ids: set[str] = set()
         for path in map(Path, paths):
@@ -82,9 +83,12 @@ def add_files(
     return replace(report, skipped=[*skipped, *report.skipped])
 
 
-def _indexed_ids(generation: Path) -> set[str]:
-    manifest = read_manifest(generation)
-    return set(manifest.articles) | set(manifest.duplicates)
+def _indexed_ids(index_dir: Path) -> set[str]:
+    """The ids of the live generation's articles and of the duplicates left out."""
+    previous = read_previous(index_dir, full=False, sources_given=None)
+    if previous is None:
+        return set()
+    return set(previous.articles) | set(previous.manifest.duplicates)
 
 
 def _copy_in(path: Path, library: Path, taken: set[str], skipped: list[Skipped]) -> list[str]:
@@ -168,7 +172,7 @@ def remove_articles(
     require_generation(index_dir)
     with build_lock(index_dir, timeout=lock_timeout):
         manifest = read_manifest(require_generation(index_dir))
-        known = set(manifest.articles) | set(manifest.duplicates)
+        known = _indexed_ids(index_dir)
         unknown = [a for a in article_ids if a not in known]
         if unknown:
             raise ArticleNotFoundError(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from index.vectors.base import StoreBackend
-from index.vectors.faiss import FaissBackend
+from index.vectors.faiss_backend import FaissBackend
 from index.vectors.milvus import MilvusBackend
 from index.vectors.spec import StoreSpec
 

@@ -1,5 +1,5 @@
-"""Dense vectors in a FAISS file per generation: exact search while it is fast, an IVF
-index past a size chosen by measurement (`bench/ann.py`).
+"""Dense vectors in a FAISS file (one per vector part): exact search while it is fast, an
+IVF index past a size chosen by measurement (`bench/ann.py`).
 
 - Below `ANN_MIN_VECTORS`: an `IndexIDMap2` (ids = chunk rows) over an exact inner-product
   `IndexScalarQuantizer` with float16 codes. Vectors are L2-normalised, so inner product is
@@ -10,8 +10,8 @@ index past a size chosen by measurement (`bench/ann.py`).
   search >= 0.98 on real MiniLM vectors. Unlike HNSW it supports removing vectors, so
   incremental builds stay incremental.
 
-The kind is chosen when a generation is saved, from its size (with hysteresis), so
-readers never convert anything. Filtered searches over at most `GATHER_MAX_ROWS` rows are
+The kind is chosen when a file is saved, from its size (with hysteresis), so readers
+never convert anything. Filtered searches over at most `GATHER_MAX_ROWS` rows are
 exact (the rows' vectors are scored directly). Readers memory-map files of at least
 `MMAP_MIN_BYTES` (`IO_FLAG_MMAP_IFC`, read-only), so a large index is not copied into RAM.
 Files are FAISS's own binary format (no pickle).
@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 import faiss
@@ -30,17 +29,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from index.disk.layout import FAISS_FILE
-from index.vectors.spec import DEFAULT_STORE
 
 __all__ = [
     "ANN_MIN_VECTORS",
-    "FaissBackend",
+    "MMAP_MIN_BYTES",
     "FaissStore",
     "all_vectors",
     "exact_index",
     "ivf_index",
     "nlist_for",
     "nprobe_for",
+    "read_store",
 ]
 
 logger = logging.getLogger(__name__)
@@ -188,17 +187,39 @@ class FaissStore:
                                       exhaustive=True))
             return np.array([found.get(int(r), np.nan) for r in rows], dtype=np.float32)
 
+    def search_excluding(self, vector: NDArray[np.float32], k: int,
+                         excluded: NDArray[np.int64]) -> list[tuple[int, float]]:
+        """`search` skipping the rows `excluded` (tombstones)."""
+        query = np.ascontiguousarray(vector, dtype=np.float32).reshape(1, -1)
+        k = min(k, self.size)
+        if k <= 0:
+            return []
+        inner = faiss.IDSelectorBatch(np.ascontiguousarray(excluded, dtype=np.int64))
+        return self._search(query, k, None, exhaustive=False,
+                            selector=faiss.IDSelectorNot(inner), keep=inner)
+
+    def vectors_of(self, rows: NDArray[np.int64]) -> tuple[NDArray[np.int64],
+                                                          NDArray[np.float32]]:
+        """(rows, their vectors as float32); every row must be in the store."""
+        rows = np.ascontiguousarray(rows, dtype=np.int64)
+        if not len(rows):
+            return rows, np.empty((0, self.dim), dtype=np.float32)
+        return rows, self._index.reconstruct_batch(rows)
+
     def _search(self, query: NDArray[np.float32], k: int, allowed: NDArray[np.int64] | None,
-                *, exhaustive: bool) -> list[tuple[int, float]]:
-        # Keep a Python reference to the selector: params does not own it.
-        selector = None if allowed is None else faiss.IDSelectorBatch(allowed)
+                *, exhaustive: bool, selector: faiss.IDSelector | None = None,
+                keep: object = None) -> list[tuple[int, float]]:
+        # Keep Python references to the selectors (`keep`: one `selector` wraps): params
+        # does not own them.
+        if selector is None and allowed is not None:
+            selector = faiss.IDSelectorBatch(allowed)
         if self.approximate:
             nprobe = self._index.nlist if exhaustive else self._index.nprobe
             params = faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
         else:
             params = None if selector is None else faiss.SearchParameters(sel=selector)
         scores, ids = self._index.search(query, k, params=params)
-        del selector
+        del selector, keep
         return [(int(r), float(s)) for r, s in zip(ids[0], scores[0], strict=True) if r >= 0]
 
     def _score_rows(self, query: NDArray[np.float32], k: int,
@@ -256,21 +277,8 @@ def _rebuilt(index: faiss.Index, *, approximate: bool) -> faiss.Index:
     return rebuilt
 
 
-class FaissBackend:
-    """Stores as `vectors.faiss` in each generation folder (see `StoreBackend`)."""
-
-    spec = DEFAULT_STORE
-    files = (FAISS_FILE,)
-
-    def create(self, dim: int, *, previous: Path | None) -> FaissStore:
-        return FaissStore.empty(dim)
-
-    def fork(self, folder: Path) -> FaissStore:
-        return FaissStore.load(folder / FAISS_FILE)  # an in-memory copy: changes stay here
-
-    def open(self, folder: Path) -> FaissStore:
-        path = folder / FAISS_FILE
-        return FaissStore.load(path, mmap=path.stat().st_size >= MMAP_MIN_BYTES)
-
-    def collect(self, kept: Sequence[Path]) -> None:
-        pass  # a generation's vectors are deleted with its folder
+def read_store(folder: Path) -> FaissStore:
+    """The store in `folder/vectors.faiss`, memory-mapped (read-only) when it has at least
+    `MMAP_MIN_BYTES`."""
+    path = folder / FAISS_FILE
+    return FaissStore.load(path, mmap=path.stat().st_size >= MMAP_MIN_BYTES)

@@ -9,6 +9,9 @@ exactly the entities with `F <= born <= S < dead`:
 - an incremental build (serial S+1, same floor) inserts with born = S+1 and marks removed
   entities dead = S+1 (an upsert), invisible to readers of S;
 - a full build starts a new floor (F = S+1), hiding every older entity at once;
+- a progressive build publishes several generations: each `checkpoint` records the serial
+  so far in the generation being published and moves the writer to the next serial, so
+  what it adds afterwards is invisible to that generation;
 - a build undoes what a crashed earlier build left (born or dead above the live serial);
 - after old generations are deleted, `collect` deletes what no kept generation sees.
 
@@ -32,6 +35,7 @@ from numpy.typing import NDArray
 
 from index.disk.layout import MILVUS_FILE
 from index.errors import VectorStoreError
+from index.vectors.base import PartVectors
 from index.vectors.milvus_client import (
     BATCH,
     MAX_LIMIT,
@@ -157,12 +161,18 @@ class MilvusStore:
         found = dict(self.search(vector, len(np.unique(rows)), rows=rows))
         return np.array([found.get(int(r), np.nan) for r in rows], dtype=np.float32)
 
-    def save(self, folder: Path) -> list[Path]:
+    def flush(self, part: Path) -> list[Path]:
+        return []  # the vectors are on the server since `add`
+
+    def checkpoint(self, folder: Path) -> list[Path]:
+        """Record the generation's serial in `folder`; later changes get the next one."""
         self._check_writable()
         record = Record(**{**asdict(self._record), "count": self.size})
         path = folder / MILVUS_FILE
         with open(path, "w", encoding="utf-8") as f:
             f.write(json.dumps(asdict(record), indent=1, sort_keys=True) + "\n")
+        self._record = Record(**{**asdict(record), "serial": record.serial + 1})
+        self._visible = visible(record.floor, record.serial + 1)
         return [path]
 
     def close(self) -> None:
@@ -181,6 +191,8 @@ class MilvusBackend:
     """Stores of one collection (see `StoreBackend`)."""
 
     files = (MILVUS_FILE,)
+    part_files: tuple[str, ...] = ()
+    legacy_files = (MILVUS_FILE,)
 
     def __init__(self, spec: StoreSpec) -> None:
         self.spec = spec
@@ -190,6 +202,18 @@ class MilvusBackend:
         """Raise VectorStoreError unless the server answers (a Lite file needs no check)."""
         if self.spec.kind == "milvus":
             MilvusCollection(self.spec).close()
+
+    def writer(self, dim: int, *, previous: Path | None, full: bool) -> MilvusStore:
+        if full or previous is None or self._record(previous) is None:
+            return self.create(dim, previous=previous)
+        return self.fork(previous)
+
+    def open(self, folder: Path, dim: int, parts: Sequence[PartVectors],
+             deleted: NDArray[np.int64]) -> MilvusStore:
+        return self.open_legacy(folder)  # removed vectors are marked dead on the server
+
+    def merge(self, parts: Sequence[PartVectors], out: Path) -> list[Path]:
+        return []  # rows never change: the server's vectors stay as they are
 
     def create(self, dim: int, *, previous: Path | None) -> MilvusStore:
         base = self._record(previous)
@@ -225,7 +249,7 @@ class MilvusBackend:
         record = Record(**{**asdict(base), "serial": base.serial + 1})
         return MilvusStore(collection, record, writable=True)
 
-    def open(self, folder: Path) -> MilvusStore:
+    def open_legacy(self, folder: Path) -> MilvusStore:
         record = self._require_record(folder)
         collection = MilvusCollection(self.spec)
         try:

@@ -44,9 +44,21 @@ def live(index_dir: Path) -> Path:
     return index_dir / (index_dir / "CURRENT").read_text().strip()
 
 
+def located(index_dir: Path, name: str) -> Path:
+    """The live generation's file `name`: a segment's (docs.sqlite, lexical/...), a vector
+    part's (vectors.faiss) or the generation folder's own (manifest.json)."""
+    manifest = json.loads((live(index_dir) / "manifest.json").read_text())
+    segment = manifest["segments"][0]
+    if name == "vectors.faiss":
+        return index_dir / "segments" / segment["parts"][0] / name
+    if name == "docs.sqlite" or name.startswith("lexical/"):
+        return index_dir / "segments" / segment["name"] / name
+    return live(index_dir) / name
+
+
 def truncate(fraction: float, name: str) -> Callable[[Path], None]:
     def damage(index_dir: Path) -> None:
-        path = live(index_dir) / name
+        path = located(index_dir, name)
         data = path.read_bytes()
         path.write_bytes(data[: int(len(data) * fraction)])
 
@@ -92,14 +104,14 @@ def empty(index_dir: Path) -> None:
 
 def pickled_lexical(index_dir: Path) -> None:
     """An object array in a .npy file: numpy would unpickle it if allowed to."""
-    path = live(index_dir) / "lexical" / "rows.npy"
+    path = located(index_dir, "lexical/rows.npy")
     array = np.array([Exploit(index_dir.parent / "PWNED"), 1], dtype=object)
     np.save(path, array, allow_pickle=True)
 
 
 def pickled_vectors(index_dir: Path) -> None:
     exploit = pickle.dumps(Exploit(index_dir.parent / "PWNED"))
-    (live(index_dir) / "vectors.faiss").write_bytes(exploit)
+    located(index_dir, "vectors.faiss").write_bytes(exploit)
 
 
 def foreign_current(index_dir: Path) -> None:
@@ -124,7 +136,7 @@ CASES: dict[str, tuple[Callable[[Path], None], type[Exception], str]] = {
     "truncated faiss (50%)": (truncate(0.5, "vectors.faiss"), IndexFormatError, "--full"),
     "truncated faiss (99%)": (truncate(0.99, "vectors.faiss"), IndexFormatError, "--full"),
     "pickle as faiss file": (pickled_vectors, IndexFormatError, "--full"),
-    "truncated sqlite": (truncate(0.5, "store.sqlite"), IndexFormatError, "--full"),
+    "truncated sqlite": (truncate(0.5, "docs.sqlite"), IndexFormatError, "--full"),
     "empty npy": (truncate(0, "lexical/rows.npy"), IndexFormatError, "--full"),
     "object npy (pickle)": (pickled_lexical, IndexFormatError, "--full"),
     "truncated manifest": (truncate(0.5, "manifest.json"), IndexFormatError, "--full"),

@@ -144,6 +144,18 @@ def _live(index_dir: Path) -> Path:
     return index_dir / (index_dir / "CURRENT").read_text().strip()
 
 
+def _segment(index_dir: Path) -> Path:
+    """The live generation's first segment folder."""
+    manifest = json.loads((_live(index_dir) / "manifest.json").read_text())
+    return index_dir / "segments" / manifest["segments"][0]["name"]
+
+
+def _part(index_dir: Path) -> Path:
+    """The live generation's first vector part folder."""
+    manifest = json.loads((_live(index_dir) / "manifest.json").read_text())
+    return index_dir / "segments" / manifest["segments"][0]["parts"][0]
+
+
 def test_newer_format_version(index_dir: Path) -> None:
     manifest = _live(index_dir) / "manifest.json"
     data = json.loads(manifest.read_text())
@@ -176,7 +188,7 @@ def test_corrupt_manifest(index_dir: Path, content: str, match: str) -> None:
 
 @pytest.mark.parametrize("keep_bytes", [0, 40, -100])
 def test_truncated_vectors_file(index_dir: Path, keep_bytes: int) -> None:
-    faiss_file = _live(index_dir) / "vectors.faiss"
+    faiss_file = _part(index_dir) / "vectors.faiss"
     faiss_file.write_bytes(faiss_file.read_bytes()[:keep_bytes])
     with pytest.raises(IndexFormatError, match="corrupt or truncated") as error:
         open_index(index_dir)
@@ -184,11 +196,15 @@ def test_truncated_vectors_file(index_dir: Path, keep_bytes: int) -> None:
 
 
 def test_corrupt_sqlite_and_missing_files(index_dir: Path) -> None:
-    live = _live(index_dir)
-    (live / "store.sqlite").write_bytes(b"garbage" * 100)
-    with pytest.raises(IndexFormatError, match=r"store\.sqlite"):
+    segment = _segment(index_dir)
+    docs = segment / "docs.sqlite"
+    docs.write_bytes(b"garbage" * (docs.stat().st_size // 7) + b"x" * (docs.stat().st_size % 7))
+    with pytest.raises(IndexFormatError, match=r"docs\.sqlite"):
         open_index(index_dir)
-    (live / "lexical" / "rows.npy").unlink()
+    (segment / "lexical" / "rows.npy").unlink()
+    with pytest.raises(IndexFormatError, match="incomplete"):
+        open_index(index_dir)
+    (_part(index_dir) / "part.json").unlink()
     with pytest.raises(IndexFormatError, match="incomplete"):
         open_index(index_dir)
 
@@ -213,7 +229,7 @@ def test_full_rebuild_with_sources_replaces_a_corrupt_index(
 def test_incremental_build_over_truncated_vectors_rebuilds_fully(
     index_dir: Path, news_dir: Path
 ) -> None:
-    faiss_file = _live(index_dir) / "vectors.faiss"
+    faiss_file = _part(index_dir) / "vectors.faiss"
     faiss_file.write_bytes(faiss_file.read_bytes()[:50])
     report = build_index(index_dir, embedder=HashEmbedder())
     assert "could not be read" in (report.full_rebuild_reason or "")

@@ -256,6 +256,17 @@ def test_a_card_does_not_mark_a_quote_the_changed_article_no_longer_holds(
     assert "<mark>" not in whole  # the passage above still shows the quote as it was cited
 
 
+def test_index_status_line_says_how_far_a_build_embedded() -> None:
+    assistant = FakeAssistant()
+    assert handlers.index_status(assistant) == (
+        '<div class="nq-status">1 articles, 19,227 passages</div>')
+    assistant.embedded = 12_400
+    line = handlers.index_status(assistant)
+    assert "12,400 of 19,227 chunks embedded" in line and "keyword search" in line
+    assistant.index_status = None  # a failing status never breaks the page
+    assert handlers.index_status(assistant) == ""
+
+
 def test_as_of_defaults_to_today_and_reaches_the_assistant(fake: FakeAssistant) -> None:
     handlers.ask_question(fake, "Nara trip?", [])
     assert fake.calls[-1]["as_of"] == date.today()

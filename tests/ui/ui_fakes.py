@@ -13,7 +13,7 @@ from typing import Any
 
 from corpus import Article, ArticleFormatError, Chunk
 from qa.errors import QuestionError
-from qa.types import Answer, Citation, DateNote
+from qa.types import Answer, Citation, DateNote, IndexStatus
 
 NARA = Article(
     id="2026-01-09-nara-summit",
@@ -90,6 +90,7 @@ class FakeAssistant:
         self.calls: list[dict[str, Any]] = []
         self.error: Exception | None = None
         self.index_dir = Path("fake-index")
+        self.embedded: int | None = None  # chunks embedded; None: all of them
 
     def ask(self, question: str, *, top_k: int = 5, history: Sequence[tuple[str, str]] = (),
             since: date | None = None, until: date | None = None,
@@ -139,6 +140,11 @@ class FakeAssistant:
     def remove_article(self, article_id: str) -> FakeReport:
         del self._articles[article_id]
         return FakeReport(removed=[article_id])
+
+    def index_status(self) -> IndexStatus:
+        chunks = 19_227 * len(self._articles)
+        embedded = chunks if self.embedded is None else self.embedded
+        return IndexStatus(len(self._articles), chunks, embedded, 1)
 
 
 def _citation(n: int, article: Article, paragraph: int) -> Citation:

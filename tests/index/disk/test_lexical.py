@@ -5,7 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.disk.lexical import LexicalIndex, tokenize
+from index.disk.bm25 import LexicalIndex, LexicalPart
+from index.disk.lexical import LexicalSegment, tokenize
 
 
 @pytest.mark.parametrize(
@@ -53,18 +54,24 @@ def test_search_without_matching_terms_is_empty(query: str) -> None:
     assert _index().search(query, 5) == []
 
 
+def _segment(docs: list[str], rows: list[int]) -> LexicalSegment:
+    return LexicalSegment.build([tokenize(d) for d in docs], np.array(rows, dtype=np.int64))
+
+
 def test_save_load_round_trip(tmp_path: Path) -> None:
     index = _index()
-    index.save(tmp_path / "lex")
-    loaded = LexicalIndex.load(tmp_path / "lex")
+    index.parts[0].segment.save(tmp_path / "lex")
+    loaded = LexicalIndex([LexicalPart(LexicalSegment.load(tmp_path / "lex"))])
     assert loaded.search("ferry comet", 5) == index.search("ferry comet", 5)
     assert loaded.size == 4
 
 
 def test_empty_index(tmp_path: Path) -> None:
-    empty = LexicalIndex.build([], np.array([], dtype=np.int64))
+    empty = LexicalSegment.build([], np.array([], dtype=np.int64))
     empty.save(tmp_path / "lex")
-    assert LexicalIndex.load(tmp_path / "lex").search("anything", 3) == []
+    loaded = LexicalIndex([LexicalPart(LexicalSegment.load(tmp_path / "lex"))])
+    assert loaded.search("anything", 3) == []
+    assert LexicalIndex([]).search("anything", 3) == []
 
 
 def test_rows_must_ascend() -> None:
@@ -111,37 +118,50 @@ def _hits(index: LexicalIndex, query: str) -> list[tuple[int, float]]:
 
 
 @pytest.mark.parametrize("removed", [[], [0], [2, 6], [0, 2, 4, 6, 8, 10]])
-def test_updated_equals_a_fresh_build(removed: list[int], tmp_path: Path) -> None:
+def test_segments_with_tombstones_equal_a_fresh_build(removed: list[int], tmp_path: Path) -> None:
+    """Documents tombstoned in one segment and added in another score exactly as one
+    fresh segment of the live documents: N, the average length and every term's document
+    frequency come from all segments together, tombstones left out."""
     tokens = [tokenize(d) for d in _DOCS]
     rows = np.arange(len(_DOCS), dtype=np.int64) * 2
     added = [tokenize("a new ferry terminal for the harbour"), tokenize("zebra crossing")]
     added_rows = np.array([20, 23])
-    edited = LexicalIndex.build(tokens, rows).updated(
-        removed=np.array(removed, dtype=np.int64), added_rows=added_rows, added_tokens=added
-    )
+    base = LexicalSegment.build(tokens, rows)
+    base.save(tmp_path / "base")
+    extra = LexicalSegment.build(added, added_rows)
+    live = ~np.isin(rows, removed)
+    segmented = LexicalIndex([LexicalPart(LexicalSegment.load(tmp_path / "base"), live),
+                              LexicalPart(extra)])
     keep = [i for i, row in enumerate(rows) if row not in removed]
     fresh = LexicalIndex.build([tokens[i] for i in keep] + added,
                                np.concatenate([rows[keep], added_rows]))
-    edited.save(tmp_path / "lex")
-    reloaded = LexicalIndex.load(tmp_path / "lex")
+    merged = LexicalIndex([LexicalPart(LexicalSegment.merged([(base, live),
+                                                              (extra, np.ones(2, bool))]))])
     for query in ["harbour ferry", "river park council", "zebra", "comet observatory"]:
-        assert _hits(edited, query) == _hits(fresh, query) == _hits(reloaded, query)
-    assert edited.idf(["harbour", "zebra"]) == pytest.approx(fresh.idf(["harbour", "zebra"]))
-    assert edited.size == fresh.size == len(keep) + 2
+        assert segmented.search(query, 10) == fresh.search(query, 10) == merged.search(query, 10)
+        assert np.array_equal(segmented.score_rows(query, np.array([0, 2, 20, 23, 99])),
+                              fresh.score_rows(query, np.array([0, 2, 20, 23, 99])))
+    assert segmented.idf(["harbour", "zebra"]) == fresh.idf(["harbour", "zebra"])
+    assert segmented.size == fresh.size == len(keep) + 2
 
 
-def test_updated_refuses_rows_below_kept_ones() -> None:
-    index = LexicalIndex.build([["a"], ["b"]], np.array([1, 5]))
-    with pytest.raises(ValueError, match="not above"):
-        index.updated(removed=np.array([], dtype=np.int64), added_rows=np.array([3]),
-                      added_tokens=[["c"]])
+def test_segments_must_not_overlap() -> None:
+    with pytest.raises(ValueError, match="ascend"):
+        LexicalIndex([LexicalPart(_segment(["a"], [5])), LexicalPart(_segment(["c"], [3]))])
+
+
+def test_grouped_sums_documents() -> None:
+    segment = _segment(["ferry ferry", "harbour", "comet"], [0, 1, 2])
+    grouped = LexicalIndex([LexicalPart(segment.grouped(np.array([0, 0, 1]), 2), offset=10)])
+    assert [row for row, _ in grouped.search("harbour ferry", 5)] == [10]
+    assert grouped.score_rows("comet", np.array([10, 11]))[1] > 0
 
 
 def test_load_refuses_inconsistent_files(tmp_path: Path) -> None:
-    _index().save(tmp_path / "lex")
-    np.save(tmp_path / "lex" / "doc_terms.npy", np.array([0, 99999], dtype=np.int32))
+    _index().parts[0].segment.save(tmp_path / "lex")
+    np.save(tmp_path / "lex" / "term_docs.npy", np.array([0, 99999], dtype=np.int32))
     with pytest.raises(ValueError):
-        LexicalIndex.load(tmp_path / "lex")
+        LexicalSegment.load(tmp_path / "lex")
 
 
 def test_load_recognises_the_earlier_bm25s_format(tmp_path: Path) -> None:
@@ -154,4 +174,4 @@ def test_load_recognises_the_earlier_bm25s_format(tmp_path: Path) -> None:
     reference.save(str(tmp_path / "lex"), allow_pickle=False)
     np.save(tmp_path / "lex" / "rows.npy", np.array([0, 1]))
     with pytest.raises(LegacyLexicalFormat):
-        LexicalIndex.load(tmp_path / "lex")
+        LexicalSegment.load(tmp_path / "lex")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -46,7 +47,7 @@ def test_killed_build_leaves_the_previous_index_intact(news_dir: Path, tmp_path:
             assert process.poll() is None, process.stderr.read().decode()
             assert time.monotonic() < deadline, "the build never started embedding"
             time.sleep(0.05)
-        assert list(index_dir.glob("tmp-*")), "the build writes into a temp folder"
+        assert _unpublished(index_dir), "the build writes segments no generation names yet"
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
@@ -56,7 +57,16 @@ def test_killed_build_leaves_the_previous_index_intact(news_dir: Path, tmp_path:
     # The kernel released the lock; the next build cleans up and carries on.
     report = build_index(index_dir, embedder=HashEmbedder(), lock_timeout=5)
     assert report.added == ["delta"] and report.embedded_chunks == 1
-    assert not list(index_dir.glob("tmp-*"))
+    assert not list(index_dir.glob("tmp-*")) and not _unpublished(index_dir)
+
+
+def _unpublished(index_dir: Path) -> list[str]:
+    """Segment folders that no generation names."""
+    named = set()
+    for manifest in index_dir.glob("gen-*/manifest.json"):
+        for ref in json.loads(manifest.read_text())["segments"]:
+            named |= {ref["name"], *ref["parts"]}
+    return sorted(p.name for p in (index_dir / "segments").iterdir() if p.name not in named)
 
 
 def test_second_builder_times_out_with_a_clear_error(news_dir: Path, tmp_path: Path) -> None:

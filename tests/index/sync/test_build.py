@@ -9,7 +9,10 @@ import pytest
 from corpus import ChunkConfig
 from index import HashEmbedder, IndexStoreError, build_index, open_index
 from index.disk.lexical import tokenize
+from index.disk.manifest import read_manifest
+from index.sync.policy import MergePolicy
 from tests.index.conftest import CountingEmbedder, write_news
+from tests.index.legacy_index import write_format1_index
 
 
 def test_build_open_search_round_trip(news_dir: Path, tmp_path: Path) -> None:
@@ -179,8 +182,13 @@ def test_old_generations_are_removed_keeping_the_previous(
         write_news(news_dir, f"extra-{n}", f"Extra story {n}", f"Paragraph number {n}.")
         build_index(tmp_path / "idx", [news_dir], embedder=HashEmbedder())
     names = sorted(p.name for p in (tmp_path / "idx").iterdir())
-    assert names == [".lock", "CURRENT", "gen-3", "gen-4"]
+    assert names == [".lock", "CURRENT", "gen-3", "gen-4", "segments"]
     assert (tmp_path / "idx" / "CURRENT").read_text().strip() == "gen-4"
+    used = set()
+    for generation in ("gen-3", "gen-4"):  # only segments a kept generation names remain
+        manifest = read_manifest(tmp_path / "idx" / generation)
+        used |= {n for ref in manifest.segments for n in (ref.name, *ref.parts)}
+    assert {p.name for p in (tmp_path / "idx" / "segments").iterdir()} == used
 
 
 def test_new_index_defaults_to_the_bundled_articles(tmp_path: Path) -> None:
@@ -209,7 +217,7 @@ def test_progress_reports_every_stage(news_dir: Path, tmp_path: Path) -> None:
     build_index(tmp_path / "idx", [news_dir], embedder=HashEmbedder(), show_progress=True,
                 progress=lambda *event: seen.append(event))
     stages = list(dict.fromkeys(stage for stage, _, _ in seen))
-    assert stages == ["load", "chunk", "embed", "lexical", "write"]
+    assert stages == ["load", "chunk", "lexical", "embed", "write"]  # BM25 before vectors
     assert ("embed", 3, 3) in seen and ("chunk", 3, 3) in seen
 
 
@@ -260,61 +268,86 @@ def test_incremental_bm25_equals_a_full_rebuild(
     assert _lexical_hits(tmp_path / "idx", queries) == _lexical_hits(tmp_path / "fresh", queries)
 
 
-def test_an_index_with_the_earlier_bm25s_format_is_read_and_upgraded(
-    news_dir: Path, tmp_path: Path, counting: CountingEmbedder
+@pytest.mark.parametrize("bm25s", [False, True])
+def test_an_index_of_format_1_is_read_and_upgraded(
+    news_dir: Path, tmp_path: Path, counting: CountingEmbedder, bm25s: bool
 ) -> None:
-    import bm25s
-
-    from index.disk.layout import LEXICAL_DIR, live_generation
-
-    build_index(tmp_path / "idx", [news_dir], embedder=counting)
-    queries = ["ferry order", "comet telescope"]
-    expected = _lexical_hits(tmp_path / "idx", queries)
-    folder = live_generation(tmp_path / "idx") / LEXICAL_DIR
-    with open_index(tmp_path / "idx") as reader:
-        rows, tokens = reader._docs.all_tokens()
-    shutil.rmtree(folder)  # what newsqa 0.1 wrote: bm25s's files plus rows.npy
-    legacy = bm25s.BM25()
-    legacy.index(tokens, show_progress=False)
-    legacy.save(str(folder), allow_pickle=False)
-    np.save(folder / "rows.npy", rows)
-
-    assert _lexical_hits(tmp_path / "idx", queries) == expected
-    write_news(news_dir, "delta", "Delta ferry terminal opens", "A ferry terminal opened.")
-    build_index(tmp_path / "idx", embedder=counting)
-    assert (live_generation(tmp_path / "idx") / LEXICAL_DIR / "params.json").is_file()
+    """An index written before segments (one SQLite file, FAISS file and BM25 folder per
+    generation; BM25 even in bm25s's files) answers as today's build of the same articles,
+    and the next build rewrites it as segments, embedding nothing again."""
+    write_format1_index(tmp_path / "old", news_dir, counting, bm25s=bm25s)
     build_index(tmp_path / "fresh", [news_dir], embedder=counting)
-    assert _lexical_hits(tmp_path / "idx", queries) == _lexical_hits(tmp_path / "fresh", queries)
+    queries = ["ferry order", "comet telescope", "river park council"]
+    assert _lexical_hits(tmp_path / "old", queries) == _lexical_hits(tmp_path / "fresh", queries)
+    vector = counting.encode(["electric ferries"])[0]
+    with open_index(tmp_path / "old") as old, open_index(tmp_path / "fresh") as fresh:
+        assert old.manifest.legacy and old.size == fresh.size == 3
+        found, expected = old.dense_search(vector, 3), fresh.dense_search(vector, 3)
+        assert [r for r, _ in found] == [r for r, _ in expected]
+        assert [s for _, s in found] == pytest.approx([s for _, s in expected], abs=1e-3)
+        rows = [int(r) for r in old.rows_matching(sources=["beta"])]
+        assert np.array_equal(old.sentence_vectors(rows)[rows[0]],
+                              fresh.sentence_vectors(rows)[rows[0]])
+    counting.embedded.clear()
+    report = build_index(tmp_path / "old", embedder=counting)  # nothing changed: upgrade
+    assert report.embedded_chunks == 0 and counting.embedded == []
+    with open_index(tmp_path / "old") as upgraded:
+        assert not upgraded.manifest.legacy and upgraded.size == 3
+        assert not (upgraded.path / "store.sqlite").exists()
+    write_news(news_dir, "delta", "Delta ferry terminal opens", "A ferry terminal opened.")
+    build_index(tmp_path / "old", embedder=counting)
+    build_index(tmp_path / "fresh", embedder=counting)
+    assert _lexical_hits(tmp_path / "old", queries) == _lexical_hits(tmp_path / "fresh", queries)
+    assert not list((tmp_path / "old").glob("gen-*/store.sqlite"))  # the old files are gone
+
+
+def _recount(index_dir: Path) -> tuple[int, int, int]:
+    """(articles, chunks, sentence vectors) counted in the live generation's files."""
+    import sqlite3
+
+    from index.disk.layout import live_generation
+    from index.disk.segments import read_deletions
+
+    folder = live_generation(index_dir)
+    manifest = read_manifest(folder)
+    deleted, _ = read_deletions(folder)
+    articles = chunks = sentences = 0
+    for ref in manifest.segments:
+        gone = sorted(deleted.get(ref.name, ()))
+        marks = ",".join("?" * len(gone))
+        with sqlite3.connect(index_dir / "segments" / ref.name / "docs.sqlite") as conn:
+            (a,) = conn.execute(f"SELECT COUNT(*) FROM articles WHERE id NOT IN ({marks})",
+                                gone).fetchone()
+            live = [r for (r,) in conn.execute(
+                f"SELECT row FROM chunks WHERE article_id NOT IN ({marks})", gone)]
+        articles, chunks = articles + a, chunks + len(live)
+        for part in ref.parts:
+            folder_part = index_dir / "segments" / part
+            rows = np.load(folder_part / "rows.npy")
+            starts = np.load(folder_part / "sentence_starts.npy")
+            keep = np.isin(rows, live)
+            sentences += int((starts[1:] - starts[:-1])[keep].sum())
+    return articles, chunks, sentences
 
 
 def test_manifest_counts_stay_exact_through_incremental_syncs(
     news_dir: Path, tmp_path: Path, counting: CountingEmbedder
 ) -> None:
-    import sqlite3
-
-    from index.disk.layout import SQLITE_FILE, live_generation
-
-    def recount() -> tuple[int, int, int]:
-        folder = live_generation(tmp_path / "idx")
-        with sqlite3.connect(folder / SQLITE_FILE) as conn:
-            return tuple(conn.execute(  # type: ignore[return-value]
-                "SELECT (SELECT COUNT(*) FROM articles), (SELECT COUNT(*) FROM chunks), "
-                "(SELECT SUM(count) FROM sentence_vectors)"
-            ).fetchone())
-
     build_index(tmp_path / "idx", [news_dir], embedder=counting)
     write_news(news_dir, "delta", "Delta airport", "A runway opened.", "Flights start soon.")
     write_news(news_dir, "beta", "Beta shipyard wins ferry order", "Now it is eight ferries.")
     (news_dir / "gamma.txt").unlink()
-    build_index(tmp_path / "idx", embedder=counting)
+    build_index(tmp_path / "idx", embedder=counting, merges=MergePolicy(factor=8,
+                                                                         deleted_fraction=1.0))
     with open_index(tmp_path / "idx") as reader:
         counts = reader.manifest.counts
-    assert (counts.articles, counts.chunks, counts.sentences) == recount() == (3, 3, 5)
+        assert sum(s.deleted for s in reader.manifest.segments) == 2  # tombstones kept
+    assert (counts.articles, counts.chunks, counts.sentences) == _recount(tmp_path / "idx")
+    assert (counts.articles, counts.chunks, counts.sentences, counts.embedded) == (3, 3, 5, 3)
 
 
-def test_removing_most_articles_shrinks_the_sqlite_file(tmp_path: Path) -> None:
+def test_removing_most_articles_shrinks_the_index(tmp_path: Path) -> None:
     from index import remove_articles
-    from index.disk.layout import SQLITE_FILE, live_generation
 
     folder = tmp_path / "many"
     for n in range(40):
@@ -322,13 +355,23 @@ def test_removing_most_articles_shrinks_the_sqlite_file(tmp_path: Path) -> None:
                                                           for i in range(12)))
     embedder = HashEmbedder(dim=64)
     build_index(tmp_path / "idx", [folder], embedder=embedder)
-    before = (live_generation(tmp_path / "idx") / SQLITE_FILE).stat().st_size
+    before = _live_size(tmp_path / "idx")
     remove_articles(tmp_path / "idx", [f"a{n}" for n in range(30)], embedder=embedder)
-    after = (live_generation(tmp_path / "idx") / SQLITE_FILE).stat().st_size
-    assert after < before / 2
+    after = _live_size(tmp_path / "idx")
+    assert after < before / 2  # the tombstone-heavy segment was rewritten without them
     with open_index(tmp_path / "idx") as reader:
-        assert reader.manifest.counts.articles == 10
+        assert reader.manifest.counts.articles == 10 and len(reader.manifest.segments) == 1
         assert reader.article("a35").title == "Story number 35"
+
+
+def _live_size(index_dir: Path) -> int:
+    """Bytes of the live generation's segments and parts."""
+    from index.disk.layout import live_generation
+
+    manifest = read_manifest(live_generation(index_dir))
+    folders = [index_dir / "segments" / n for ref in manifest.segments
+               for n in (ref.name, *ref.parts)]
+    return sum(p.stat().st_size for f in folders for p in f.rglob("*") if p.is_file())
 
 
 def test_bm25_takes_the_new_chunks_terms_from_ingest(
@@ -336,12 +379,12 @@ def test_bm25_takes_the_new_chunks_terms_from_ingest(
 ) -> None:
     """Neither a full build nor a sync reads the chunks' terms back from SQLite; a sync
     gives the same BM25 as a fresh build of the same articles."""
-    from index.disk.docstore import DocWriter
+    from index.disk.docstore import DocStore
 
-    def refuse(self: DocWriter) -> None:
+    def refuse(self: DocStore) -> None:
         raise AssertionError("BM25 terms read back from SQLite")
 
-    monkeypatch.setattr(DocWriter, "all_tokens", refuse)
+    monkeypatch.setattr(DocStore, "all_tokens", refuse)
     build_index(tmp_path / "idx", [news_dir], embedder=HashEmbedder())
     write_news(news_dir, "delta", "Delta ferry terminal opens", "A ferry terminal opened.")
     (news_dir / "gamma.txt").unlink()

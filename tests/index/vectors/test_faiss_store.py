@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 import index.vectors.faiss as faiss_store
-from index.vectors.faiss import FaissBackend, FaissStore
+from index.vectors.faiss import FaissStore, read_store
+from index.vectors.faiss_backend import FaissBackend, FaissWriter
+from index.vectors.parted import PartedStore
 
 DIM = 32
 
@@ -63,20 +65,38 @@ def test_ivf_past_the_threshold_and_exact_again_below_half(
     assert not store.approximate and store.size == 400
 
 
-def test_an_ivf_store_survives_incremental_builds(small_thresholds: None, tmp_path: Path) -> None:
+def test_parts_with_tombstones_search_as_one_store(small_thresholds: None, tmp_path: Path) -> None:
+    """An IVF part, an exact part and tombstones: what an index holds after a big build
+    and a few syncs. Searches see only live rows; scoring a row without a vector is NaN."""
     vectors = clustered(1300, seed=3)
-    store = FaissStore.empty(DIM)
-    store.add(np.arange(1200), vectors[:1200])
-    store.save(tmp_path)
-    fork = FaissBackend().fork(tmp_path)
-    assert fork.approximate
-    fork.remove(np.arange(0, 100))
-    fork.add(np.arange(1200, 1300), vectors[1200:])
-    (tmp_path / "next").mkdir()
-    fork.save(tmp_path / "next")
-    reopened = FaissBackend().fork(tmp_path / "next")
-    assert reopened.approximate and reopened.size == 1200
-    assert reopened.search(vectors[1250], 1)[0][0] == 1250
+    big, small = tmp_path / "big", tmp_path / "small"
+    big.mkdir(), small.mkdir()
+    writer = FaissWriter(DIM)
+    writer.add(np.arange(1200), vectors[:1200])
+    writer.flush(big)
+    writer.add(np.arange(1200, 1300), vectors[1200:])
+    writer.flush(small)
+    deleted = np.arange(0, 100)
+    parts = [(big, np.arange(1200)), (small, np.arange(1200, 1300))]
+    store = FaissBackend().open(tmp_path, DIM, parts, deleted)
+    assert isinstance(store, PartedStore) and store.approximate and store.size == 1200
+    assert store.search(vectors[1250], 1)[0][0] == 1250
+    found = {r for r, _ in store.search(vectors[5], 50)}
+    assert found and not found & set(deleted.tolist())
+    live = np.arange(100, 1300)
+    allowed = live[::29]
+    got = [r for r, _ in store.search(vectors[500], 5, rows=allowed)]
+    assert got == exact_top(vectors[allowed], allowed, vectors[500], 5)
+    scores = store.score(vectors[7], np.array([1250, 150, 5000]))
+    assert scores[:2] == pytest.approx([vectors[1250] @ vectors[7], vectors[150] @ vectors[7]],
+                                       abs=2e-3)
+    assert np.isnan(scores[2])
+    merged = tmp_path / "merged"
+    merged.mkdir()
+    FaissBackend().merge([(big, np.arange(100, 1200)), (small, np.arange(1200, 1300))], merged)
+    one = read_store(merged)
+    assert one.approximate and one.size == 1200
+    assert one.search(vectors[1250], 1)[0][0] == 1250
 
 
 def test_large_files_are_memory_mapped_read_only(
@@ -87,12 +107,12 @@ def test_large_files_are_memory_mapped_read_only(
     store.add(np.arange(1200), vectors)
     store.save(tmp_path)
     monkeypatch.setattr(faiss_store, "MMAP_MIN_BYTES", 0)
-    mapped = FaissBackend().open(tmp_path)
+    mapped = read_store(tmp_path)
     assert mapped.approximate and mapped.search(vectors[7], 1)[0][0] == 7
     with pytest.raises(ValueError, match="read-only"):
         mapped.add(np.array([5000]), vectors[:1])
     monkeypatch.setattr(faiss_store, "MMAP_MIN_BYTES", 1 << 40)
-    in_memory = FaissBackend().open(tmp_path)
+    in_memory = read_store(tmp_path)
     assert in_memory.search(vectors[7], 3) == mapped.search(vectors[7], 3)
 
 

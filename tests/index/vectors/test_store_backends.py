@@ -58,15 +58,50 @@ def unit_vectors(n: int, seed: int) -> np.ndarray:
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
-def generation(tmp_path: Path, name: str) -> Path:
-    folder = tmp_path / name
-    folder.mkdir()
-    return folder
+class Chain:
+    """A backend's writer and the generations it publishes, as builds make them: vectors
+    added, flushed into a part, checkpointed in a generation folder; removals are passed
+    to `open` as tombstones (FAISS) and marked on the server (Milvus)."""
 
+    def __init__(self, spec: StoreSpec, tmp_path: Path, *, previous: Chain | None = None,
+                 full: bool = True) -> None:
+        self.backend = store_backend(spec)
+        self.tmp_path = tmp_path
+        base = previous.published[-1] if previous and previous.published else None
+        self.writer = self.backend.writer(DIM, previous=base[0] if base else None, full=full)
+        self.parts = list(base[1]) if base and not full else []
+        self.deleted: set[int] = set(base[2]) if base and not full else set()
+        self.pending: list[int] = []
+        self.published: list[tuple[Path, list, set[int]]] = []
 
-def publish(store: VectorStore, folder: Path) -> None:
-    store.save(folder)
-    store.close()
+    def add(self, rows: np.ndarray, vectors: np.ndarray) -> None:
+        self.writer.add(np.asarray(rows), vectors)
+        self.pending += [int(r) for r in rows]
+
+    def remove(self, rows: list[int]) -> None:
+        self.writer.remove(np.array(rows))
+        self.deleted |= set(rows)
+
+    def publish(self) -> Path:
+        number = len(list(self.tmp_path.glob("gen-*"))) + 1
+        part = self.tmp_path / f"part-{number}"
+        part.mkdir()
+        self.writer.flush(part)
+        if self.pending:
+            self.parts.append((part, np.array(sorted(self.pending), dtype=np.int64)))
+        self.pending = []
+        folder = self.tmp_path / f"gen-{number}"
+        folder.mkdir()
+        self.writer.checkpoint(folder)
+        self.published.append((folder, list(self.parts), set(self.deleted)))
+        return folder
+
+    def open(self, folder: Path) -> VectorStore:
+        _, parts, deleted = next(p for p in self.published if p[0] == folder)
+        return self.backend.open(folder, DIM, parts, np.array(sorted(deleted), dtype=np.int64))
+
+    def close(self) -> None:
+        self.writer.close()
 
 
 def same_hits(found: list[tuple[int, float]], expected: list[tuple[int, float]]) -> bool:
@@ -83,14 +118,23 @@ def top_rows(store: VectorStore, query: np.ndarray, k: int, rows=None) -> list[i
     return [row for row, _ in store.search(query, k, rows=rows)]
 
 
+def one_generation(spec: StoreSpec, tmp_path: Path, rows: np.ndarray,
+                   vectors: np.ndarray) -> VectorStore:
+    chain = Chain(spec, tmp_path)
+    chain.add(rows, vectors)
+    store = chain.open(chain.publish())
+    chain.close()
+    return store
+
+
 # -- the store suite ---------------------------------------------------------------------------
 
 
 def test_add_search_filter_remove_reopen(spec: StoreSpec, tmp_path: Path) -> None:
-    backend = store_backend(spec)
     vectors = unit_vectors(40, seed=1)
-    store = backend.create(DIM, previous=None)
-    store.add(np.arange(100, 140), vectors)
+    chain = Chain(spec, tmp_path)
+    chain.add(np.arange(100, 140), vectors)
+    store = chain.open(chain.publish())
     assert store.size == 40 and store.dim == DIM
 
     hits = store.search(vectors[7], 5)
@@ -106,28 +150,26 @@ def test_add_search_filter_remove_reopen(spec: StoreSpec, tmp_path: Path) -> Non
     assert top_rows(store, vectors[7], 2, rows=allowed) == found[:2]
     assert store.search(vectors[7], 5, rows=np.array([], dtype=np.int64)) == []
     assert store.search(vectors[7], 0) == []
+    assert np.isnan(store.score(vectors[7], np.array([107, 999]))[1])
 
-    assert store.remove(np.array([107, 108, 5000])) == 2
-    assert store.size == 38 and 107 not in top_rows(store, vectors[7], 40)
-    expected = store.search(vectors[3], 10)
-    gen1 = generation(tmp_path, "gen-1")
-    publish(store, gen1)
-
-    reopened = backend.open(gen1)
-    assert reopened.size == 38
-    assert [r for r, _ in reopened.search(vectors[3], 10)] == [r for r, _ in expected]
+    chain.remove([107, 108])
+    gen2 = chain.publish()
+    chain.close()
+    reopened = chain.open(gen2)
+    assert reopened.size == 38 and 107 not in top_rows(reopened, vectors[7], 40)
     assert top_rows(reopened, vectors[3], 3, rows=np.array([110, 111, 112])) == sorted(
         [110, 111, 112], key=lambda r: -float(vectors[r - 100] @ vectors[3]))
+    assert store.size == 40 and 107 in top_rows(store, vectors[7], 40)  # gen 1 unchanged
+    store.close()
     reopened.close()
 
 
 def test_long_row_filters_are_searched_in_groups(
-    spec: StoreSpec, monkeypatch: pytest.MonkeyPatch
+    spec: StoreSpec, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(milvus_client, "FILTER_TERMS", 3)  # Milvus: 3 runs of rows per search
     vectors = unit_vectors(60, seed=8)
-    store = store_backend(spec).create(DIM, previous=None)
-    store.add(np.arange(60), vectors)
+    store = one_generation(spec, tmp_path, np.arange(60), vectors)
     allowed = np.array([0, 1, 2, 5, 9, 10, 11, 20, 33, 34, 40, 47, 48, 49, 50, 58])
     for query in vectors[[0, 25, 49]]:
         scores = vectors[allowed] @ query
@@ -136,12 +178,11 @@ def test_long_row_filters_are_searched_in_groups(
     store.close()
 
 
-def test_a_filter_of_many_runs_of_rows(spec: StoreSpec) -> None:
+def test_a_filter_of_many_runs_of_rows(spec: StoreSpec, tmp_path: Path) -> None:
     """Dates select scattered articles: one search filters by hundreds of row ranges (a
     Milvus 2.3 server rejects a flat chain of ~50 "or"s)."""
     vectors = unit_vectors(600, seed=9)
-    store = store_backend(spec).create(DIM, previous=None)
-    store.add(np.arange(600), vectors)
+    store = one_generation(spec, tmp_path, np.arange(600), vectors)
     allowed = np.array([row for row in range(600) if row % 3 != 2])  # 200 runs of 2 rows
     for query in vectors[[0, 299, 598]]:
         scores = vectors[allowed] @ query
@@ -150,72 +191,92 @@ def test_a_filter_of_many_runs_of_rows(spec: StoreSpec) -> None:
     store.close()
 
 
-def test_a_fork_never_changes_the_generation_it_came_from(spec: StoreSpec, tmp_path: Path) -> None:
-    backend = store_backend(spec)
+def test_a_later_build_never_changes_the_generation_it_came_from(
+    spec: StoreSpec, tmp_path: Path
+) -> None:
     old, new = unit_vectors(10, seed=2), unit_vectors(5, seed=3)
-    store = backend.create(DIM, previous=None)
-    store.add(np.arange(10), old)
-    gen1 = generation(tmp_path, "gen-1")
-    publish(store, gen1)
-    reader = backend.open(gen1)
+    first = Chain(spec, tmp_path)
+    first.add(np.arange(10), old)
+    gen1 = first.publish()
+    first.close()
+    reader = first.open(gen1)
     before = reader.search(old[4], 10)
 
-    fork = backend.fork(gen1)
-    assert fork.remove(np.array([4, 5])) == 2
-    fork.add(np.arange(10, 15), new)
-    assert fork.size == 13
+    second = Chain(spec, tmp_path, previous=first, full=False)
+    second.remove([4, 5])
+    second.add(np.arange(10, 15), new)
     assert same_hits(reader.search(old[4], 10), before)  # the published generation is untouched
-    gen2 = generation(tmp_path, "gen-2")
-    publish(fork, gen2)
+    gen2 = second.publish()
+    second.close()
 
-    latest = backend.open(gen2)
+    latest = second.open(gen2)
     assert latest.size == 13 and top_rows(latest, new[2], 1) == [12]
     assert 4 not in top_rows(latest, old[4], 13)
     assert same_hits(reader.search(old[4], 10), before)
-    backend.collect([gen2])  # the old generation is gone: its removed vectors may go
+    second.backend.collect([gen2])  # the old generation is gone: its removed vectors may go
     assert latest.size == 13 and top_rows(latest, new[2], 1) == [12]
     reader.close()
     latest.close()
 
 
+def test_checkpoints_publish_generations_that_never_change(spec: StoreSpec,
+                                                          tmp_path: Path) -> None:
+    """A progressive build: each checkpoint's generation sees the vectors added before it,
+    none added after (Milvus: the writer moves on to the next serial)."""
+    vectors = unit_vectors(30, seed=11)
+    chain = Chain(spec, tmp_path)
+    chain.add(np.arange(10), vectors[:10])
+    gen1 = chain.publish()
+    chain.add(np.arange(10, 20), vectors[10:20])
+    gen2 = chain.publish()
+    chain.add(np.arange(20, 30), vectors[20:])
+    gen3 = chain.publish()
+    chain.close()
+    sizes = [chain.open(g).size for g in (gen1, gen2, gen3)]
+    assert sizes == [10, 20, 30]
+    assert top_rows(chain.open(gen1), vectors[25], 30) == sorted(
+        range(10), key=lambda r: -float(vectors[r] @ vectors[25]))
+    assert top_rows(chain.open(gen3), vectors[25], 1) == [25]
+
+
 def test_an_abandoned_build_leaves_no_trace(spec: StoreSpec, tmp_path: Path) -> None:
     """A build that dies before publishing: the next build from the same generation sees
     exactly that generation."""
-    backend = store_backend(spec)
     vectors = unit_vectors(8, seed=4)
-    store = backend.create(DIM, previous=None)
-    store.add(np.arange(8), vectors)
-    gen1 = generation(tmp_path, "gen-1")
-    publish(store, gen1)
+    first = Chain(spec, tmp_path)
+    first.add(np.arange(8), vectors)
+    first.publish()
+    first.close()
 
-    crashed = backend.fork(gen1)
-    crashed.remove(np.array([0, 1, 2]))
+    crashed = Chain(spec, tmp_path, previous=first, full=False)
+    crashed.remove([0, 1, 2])
     crashed.add(np.arange(8, 12), unit_vectors(4, seed=5))
-    del crashed  # never saved, never closed
+    del crashed  # never published, never closed
 
-    again = backend.fork(gen1)
-    assert again.size == 8
-    assert sorted(top_rows(again, vectors[0], 20)) == list(range(8))
+    again = Chain(spec, tmp_path, previous=first, full=False)
+    store = again.open(again.publish())
+    assert store.size == 8
+    assert sorted(top_rows(store, vectors[0], 20)) == list(range(8))
     again.close()
+    store.close()
 
 
 def test_a_full_rebuild_may_reuse_rows(spec: StoreSpec, tmp_path: Path) -> None:
-    backend = store_backend(spec)
     old, new = unit_vectors(6, seed=6), unit_vectors(4, seed=7)
-    store = backend.create(DIM, previous=None)
-    store.add(np.arange(6), old)
-    gen1 = generation(tmp_path, "gen-1")
-    publish(store, gen1)
-    reader = backend.open(gen1)
+    first = Chain(spec, tmp_path)
+    first.add(np.arange(6), old)
+    gen1 = first.publish()
+    first.close()
+    reader = first.open(gen1)
 
-    rebuilt = backend.create(DIM, previous=gen1)
+    rebuilt = Chain(spec, tmp_path, previous=first, full=True)
     rebuilt.add(np.arange(4), new)
-    gen2 = generation(tmp_path, "gen-2")
-    publish(rebuilt, gen2)
-    latest = backend.open(gen2)
+    gen2 = rebuilt.publish()
+    rebuilt.close()
+    latest = rebuilt.open(gen2)
     assert latest.size == 4 and latest.search(new[1], 1)[0][1] == pytest.approx(1, abs=2e-3)
     assert reader.size == 6 and reader.search(old[1], 1)[0] == (1, pytest.approx(1, abs=2e-3))
-    backend.collect([gen2])
+    rebuilt.backend.collect([gen2])
     assert sorted(top_rows(latest, new[0], 10)) == [0, 1, 2, 3]
     reader.close()
     latest.close()
@@ -329,6 +390,9 @@ def test_changing_the_store_rebuilds_fully(news_dir: Path, tmp_path: Path) -> No
     with open_index(index_dir) as reader:
         assert reader.manifest.store == lite and reader.size == 3
         assert not list(reader.path.glob("*.faiss"))
+        parts = [n for ref in reader.manifest.segments for n in ref.parts]
+        assert parts and not [n for n in parts if (index_dir / "segments" / n /
+                                                   "vectors.faiss").exists()]
     report = build_index(index_dir, embedder=HashEmbedder(), store="faiss")
     assert "vector store changed" in (report.full_rebuild_reason or "")
 

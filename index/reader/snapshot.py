@@ -1,20 +1,12 @@
-"""`open_index` and `IndexReader`: an immutable, thread-safe snapshot of one generation.
-
-The BM25 matrix and the chunk-to-article filter arrays are held in memory, the vectors in
-the index's vector store (a FAISS file, memory-mapped when large, or a Milvus collection:
-see `index.vectors`); chunk text, articles and sentence vectors are read from SQLite on
-demand (one query per call, with a small cache), so the query path stays in the milliseconds.
-"""
+"""`IndexReader`: search and read one generation (see `index.reader`), and `Candidates`."""
 
 from __future__ import annotations
 
-import logging
-import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import ClassVar, TypeVar
+from typing import ClassVar
 
 import numpy as np
 from cachetools import LRUCache
@@ -22,112 +14,20 @@ from numpy.typing import NDArray
 
 from corpus import Article, Chunk
 from index.candidates import Candidates, gather_candidates
+from index.disk.bm25 import LexicalIndex
 from index.disk.copies import CopyFolding, load_copy_groups
-from index.disk.docstore import ArticleRecord, DocStore
-from index.disk.layout import LEXICAL_DIR, SQLITE_FILE, generation_number, require_generation
-from index.disk.lexical import ROWS_FILE, LegacyLexicalFormat, LexicalIndex, tokenize
-from index.disk.manifest import Manifest, read_manifest
+from index.disk.docstore import ArticleRecord
+from index.disk.documents import Documents
+from index.disk.layout import generation_number
+from index.disk.lexical import tokenize
+from index.disk.manifest import Manifest
+from index.disk.segment import UNDATED
+from index.disk.sentences import Sentences
 from index.embedding.base import Embedder
-from index.errors import (
-    ArticleNotFoundError,
-    EmbedderMismatchError,
-    IndexFormatError,
-    short_reason,
-)
+from index.errors import ArticleNotFoundError, EmbedderMismatchError
 from index.vectors.base import VectorStore
-from index.vectors.factory import store_backend
-from index.vectors.spec import parse_store_spec
 
-__all__ = ["Candidates", "IndexReader", "open_index"]
-
-logger = logging.getLogger(__name__)
-
-_V = TypeVar("_V")
-_REBUILD = "rebuild with 'newsqa build --full'"
-
-
-def open_index(index_dir: str | Path) -> IndexReader:
-    """Open the live generation of the index at `index_dir` (or a folder that directly
-    holds a manifest.json).
-
-    Raises:
-        IndexNotFoundError: no index there.
-        IndexFormatError: the index is from a newer newsqa, incomplete or corrupt.
-        VectorStoreError: its vector store (a Milvus server) cannot be used.
-    """
-    index_dir = Path(index_dir)
-    tries = 3
-    while True:
-        folder = require_generation(index_dir)
-        try:
-            return _open_generation(index_dir, folder)
-        except IndexFormatError:
-            # Two builds finished while we opened it and the folder was deleted: retry.
-            tries -= 1
-            if not tries or folder.exists():
-                raise
-
-
-def _open_generation(index_dir: Path, folder: Path) -> IndexReader:
-    manifest = read_manifest(folder)
-    backend = store_backend(parse_store_spec(manifest.store))
-    for name in (*backend.files, SQLITE_FILE, f"{LEXICAL_DIR}/{ROWS_FILE}"):
-        if not (folder / name).is_file():
-            raise IndexFormatError(
-                f"index '{folder}' is incomplete: '{name}' is missing; {_REBUILD}"
-            )
-    vectors = _load_part(folder / backend.files[0], lambda _: backend.open(folder))
-    try:
-        if vectors.dim != manifest.embedder.dim or vectors.size != manifest.counts.chunks:
-            raise IndexFormatError(
-                f"'{folder / backend.files[0]}' holds {vectors.size} vectors of dim "
-                f"{vectors.dim}, the manifest says {manifest.counts.chunks} of dim "
-                f"{manifest.embedder.dim}; {_REBUILD}"
-            )
-        lexical = _load_part(folder / LEXICAL_DIR, _load_lexical)
-        docs = _load_part(folder / SQLITE_FILE, DocStore)
-        if lexical is None:
-            lexical = _load_part(folder / SQLITE_FILE, lambda _: _legacy_lexical(folder, docs))
-    except BaseException:
-        vectors.close()
-        raise
-    try:
-        reader = IndexReader(index_dir, folder, manifest, vectors, lexical, docs)
-    except (sqlite3.DatabaseError, KeyError, ValueError) as e:  # tables that don't agree
-        docs.close()
-        vectors.close()
-        raise IndexFormatError(f"'{folder / SQLITE_FILE}' is unreadable ({e}); {_REBUILD}") from e
-    logger.debug("opened %s: %d chunks", folder, reader.size)
-    return reader
-
-
-def _load_lexical(folder: Path) -> LexicalIndex | None:
-    """The lexical index in `folder`, or None for one in an earlier newsqa's format."""
-    try:
-        return LexicalIndex.load(folder)
-    except LegacyLexicalFormat:
-        return None
-
-
-def _legacy_lexical(folder: Path, docs: DocStore) -> LexicalIndex:
-    """BM25 made in memory from the chunks' stored terms, for an index built by an
-    earlier newsqa; the next build writes it in the current format."""
-    logger.warning("index '%s' has an older lexical format; it is rebuilt in memory on "
-                   "every open until 'newsqa build' runs", folder)
-    rows, tokens = docs.all_tokens()
-    return LexicalIndex.build(tokens, rows)
-
-
-def _load_part(path: Path, load: Callable[[Path], _V]) -> _V:
-    try:
-        return load(path)
-    except (OSError, EOFError, RuntimeError, ValueError, KeyError, TypeError, AttributeError,
-            sqlite3.DatabaseError) as e:
-        # numpy raises EOFError for an empty .npy file, TypeError/AttributeError come from
-        # parameters that are not the JSON object that was written.
-        raise IndexFormatError(
-            f"index file '{path}' is corrupt or truncated ({short_reason(e)}); {_REBUILD}"
-        ) from e
+__all__ = ["Candidates", "IndexReader"]
 
 
 class IndexReader:
@@ -136,7 +36,7 @@ class IndexReader:
     Rows are the chunks' internal int ids, shared by dense and lexical search.
     """
 
-    UNDATED: ClassVar[int] = int(np.iinfo(np.int64).min)
+    UNDATED: ClassVar[int] = UNDATED
 
     def __init__(
         self,
@@ -145,7 +45,8 @@ class IndexReader:
         manifest: Manifest,
         vectors: VectorStore,
         lexical: LexicalIndex,
-        docs: DocStore,
+        docs: Documents,
+        sentences: Sentences,
     ) -> None:
         self.index_dir = index_dir
         self.path = folder
@@ -153,6 +54,7 @@ class IndexReader:
         self._vectors = vectors
         self._lexical = lexical
         self._docs = docs
+        self._sentences = sentences
         self._chunk_cache: LRUCache[int, Chunk] = LRUCache(8192)
         self._sentence_cache: LRUCache[int, NDArray[np.float32]] = LRUCache(2048)
         self._cache_lock = threading.Lock()  # cachetools' caches are not thread-safe
@@ -161,22 +63,15 @@ class IndexReader:
         self._article_bm25: LexicalIndex | None = None
         self._article_chunks: NDArray[np.int64] | None = None
         self._article_lock = threading.Lock()
-        self._load_facets()
-
-    def _load_facets(self) -> None:
-        facets = self._docs.article_facets()
-        self._article_index = {aid: i for i, (aid, _, _) in enumerate(facets)}
-        self._by_source: dict[str, list[int]] = {}
-        for i, (_, _, source) in enumerate(facets):
-            self._by_source.setdefault(source, []).append(i)
-        no_date = np.iinfo(np.int64).min
-        self._published = np.array(
-            [d.toordinal() if d else no_date for _, d, _ in facets], dtype=np.int64
-        )
-        pairs = self._docs.chunk_articles()
-        self._rows = np.array([row for row, _ in pairs], dtype=np.int64)
-        self._row_article = np.array([self._article_index[a] for _, a in pairs], dtype=np.int64)
-        self._copies = CopyFolding(load_copy_groups(self.path), [aid for aid, _, _ in facets])
+        self._article_index = docs.article_index
+        self._by_source = docs.by_source
+        self._published = docs.published
+        self._rows = docs.rows
+        self._row_article = docs.row_article
+        ids = [""] * docs.article_count  # "": a tombstoned article, in no group
+        for article_id, number in docs.article_index.items():
+            ids[number] = article_id
+        self._copies = CopyFolding(load_copy_groups(self.path), ids)
         self._hidden_rows = int(np.count_nonzero(self._copies.hidden[self._row_article]))
 
     def _hidden_rows_of(self, rows: NDArray[np.int64]) -> NDArray[np.bool_]:
@@ -207,6 +102,15 @@ class IndexReader:
     @property
     def generation(self) -> int:
         return generation_number(self.path)
+
+    @property
+    def embedded(self) -> int:
+        """How many chunks have a vector (all of them once a build has finished)."""
+        return self.manifest.counts.embedded
+
+    def embedding_progress(self) -> str:
+        """e.g. "12,400 of 19,227 chunks embedded" (a build is still embedding)."""
+        return self.manifest.counts.embedding()
 
     def check_embedder(self, embedder: Embedder) -> None:
         """Raise `EmbedderMismatchError` unless `embedder` is the one the index was built
@@ -257,9 +161,7 @@ class IndexReader:
         chunks' text (computed from the chunks' counts, made in memory on first use)."""
         with self._article_lock:
             if self._article_bm25 is None:
-                positions = np.searchsorted(self._rows, self._lexical._rows)
-                self._article_bm25 = self._lexical.grouped(
-                    self._row_article[positions], len(self._published))
+                self._article_bm25 = self._docs.article_lexical()
         return self._article_bm25.score_rows(query, self._articles_of(rows))
 
     def article_sizes(self, rows: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -306,7 +208,7 @@ class IndexReader:
             found = {r: self._sentence_cache.get(r) for r in dict.fromkeys(int(r) for r in rows)}
         missing = [r for r, vectors in found.items() if vectors is None]
         if missing:
-            read = self._docs.sentence_vectors(missing, self.dim)
+            read = self._sentences.get(missing)
             for vectors in read.values():
                 vectors.setflags(write=False)  # shared through the cache
             with self._cache_lock:
@@ -373,7 +275,7 @@ class IndexReader:
             keep &= self._published >= since.toordinal()
         if until is not None:
             keep &= (self._published <= until.toordinal()) & (
-                self._published != np.iinfo(np.int64).min
+                self._published != UNDATED
             )
         if sources is not None:
             chosen = np.zeros_like(keep)
@@ -395,5 +297,6 @@ class IndexReader:
         return [records[i] for i in self._copies.others(article_id)]
 
     def close(self) -> None:
-        self._docs.close()
+        """Release the vector store's connection; the segments' files are closed when the
+        last reader of the process that uses them is gone."""
         self._vectors.close()

@@ -1,0 +1,112 @@
+"""Sync cost by index size: what adding one article and removing one writes (bytes) and
+takes (seconds), with the vectors' cost taken out (a 384-dim `HashEmbedder`, the size of
+MiniLM's vectors, computes them in microseconds), so what is left is the sync's own I/O.
+
+    python bench/sync_cost.py                          # 10k and 62k chunks
+    python bench/sync_cost.py --sizes 900 3784 60544   # articles (about 16.5 chunks each)
+    PYTHONPATH=OLD_CHECKOUT python bench/sync_cost.py  # the same against another newsqa
+
+Indexes are made of RealTime QA articles (`../shared/data/realtimeqa-2022`, 3,784
+articles, 62,560 chunks); sizes above 3,784 articles repeat them under new ids, with a
+number added to each paragraph so no two are duplicates. The sources are a folder: the
+base articles in one JSONL file (unchanged, so the sync skips it by its file cache) and
+the added article in a file of its own. Bytes are the process's `wchar` (bytes handed to
+write calls: SQLite, FAISS, numpy, JSON) and `write_bytes` (what reached the block
+layer, dirty pages counted when written) from /proc/self/io, around the sync alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from common import REALTIMEQA, require, table, work_dir
+
+from index import HashEmbedder, build_index, open_index
+
+
+def io_counters() -> dict[str, int]:
+    pairs = (line.split(": ") for line in Path("/proc/self/io").read_text().splitlines())
+    return {k: int(v) for k, v in pairs}
+
+
+def write_articles(n: int, path: Path) -> int:
+    lines = [line for line in require(REALTIMEQA / "articles.jsonl").read_text(
+        encoding="utf-8").splitlines() if line.strip()]
+    out = []
+    for i in range(n):
+        article = json.loads(lines[i % len(lines)])
+        copy = i // len(lines)
+        if copy:
+            article["_id"] = f"{article['_id']}-{copy}"
+            article["text"] = "\n\n".join(f"{p} ({copy})" for p in article["text"].split("\n\n"))
+        out.append(json.dumps(article, ensure_ascii=False))
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    return n
+
+
+def measured(fn) -> tuple[float, int, int]:
+    before = io_counters()
+    started = time.perf_counter()
+    fn()
+    seconds = time.perf_counter() - started
+    after = io_counters()
+    return seconds, after["wchar"] - before["wchar"], after["write_bytes"] - before["write_bytes"]
+
+
+def run(articles: int, work: Path, embedder: HashEmbedder) -> list[dict]:
+    sources = work / "sources"
+    sources.mkdir(parents=True)
+    write_articles(articles, sources / "base.jsonl")
+    index_dir = work / "index"
+    started = time.perf_counter()
+    build_index(index_dir, [sources], embedder=embedder)
+    built = time.perf_counter() - started
+    with open_index(index_dir) as reader:
+        chunks = reader.size
+    new = json.loads(require(REALTIMEQA / "articles.jsonl").read_text(
+        encoding="utf-8").splitlines()[0])
+    new["_id"], new["title"] = "bench-new", "A new article for the sync benchmark"
+    new["text"] = "\n\n".join(f"{p} (new)" for p in new["text"].split("\n\n"))
+    added = sources / "new.jsonl"
+    rows = []
+    for what in ("add", "remove"):
+        if what == "add":
+            added.write_text(json.dumps(new, ensure_ascii=False) + "\n", encoding="utf-8")
+        else:
+            added.unlink()
+        reports: list = []
+        seconds, wchar, block = measured(lambda out=reports: out.append(
+            build_index(index_dir, [sources], embedder=embedder)))
+        print(reports[0].summary(), file=sys.stderr)
+        assert len(reports[0].added if what == "add" else reports[0].removed) == 1
+        rows.append({"chunks": f"{chunks:,}", "sync": f"{what} 1 article",
+                     "MB written (wchar)": f"{wchar / 1e6:,.2f}",
+                     "MB to disk": f"{block / 1e6:,.2f}", "seconds": f"{seconds:.2f}",
+                     "index build s": f"{built:.0f}"})
+        print(rows[-1], file=sys.stderr, flush=True)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[900, 3784],
+                        help="index sizes in articles (900: about 10k chunks, 3784: 62,560)")
+    args = parser.parse_args()
+    import index
+
+    embedder = HashEmbedder(384)
+    rows = []
+    with work_dir("sync_cost") as work:
+        for n in args.sizes:
+            rows += run(n, work / str(n), embedder)
+            shutil.rmtree(work / str(n), ignore_errors=True)
+    print(table(rows, f"sync cost (newsqa from {Path(index.__file__).parent.parent})"))
+
+
+if __name__ == "__main__":
+    main()
