@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ui_fakes import EVIL, NARA, FakeAssistant, LiveApp, free_port
+from ui_fakes import EVIL, NARA, FakeAssistant, LiveApp, serve_copy
 
 
 @pytest.fixture
@@ -25,19 +24,5 @@ def live_app(
     _built_hash_index: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveApp]:
     """The real app over a real (HashEmbedder) index copy, served on a free loopback port."""
-    from index import HashEmbedder
-    from qa import Assistant
-    from ui import launch
-
-    root = tmp_path_factory.mktemp("ui-live")
-    shutil.copytree(_built_hash_index, root / "built")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("GRADIO_TEMP_DIR", str(root / "gradio-tmp"))
-        assistant = Assistant.open(root / "built" / "index", embedder=HashEmbedder())
-        port = free_port()
-        app = launch(assistant, port=port, prevent_thread_lock=True, quiet=True)
-        try:
-            yield LiveApp(f"http://127.0.0.1:{port}/", assistant)
-        finally:
-            app.close()
-            assistant.close()
+    with serve_copy(_built_hash_index, tmp_path_factory.mktemp("ui-live")) as app:
+        yield app

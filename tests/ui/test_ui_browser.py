@@ -169,26 +169,10 @@ def story_app(
     _built_story_index: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveApp]:
     """The real app over the ferry story index (tests/fixtures/story)."""
-    import shutil
+    from ui_fakes import serve_copy
 
-    from ui_fakes import free_port
-
-    from index import HashEmbedder
-    from qa import Assistant
-    from ui import launch
-
-    root = tmp_path_factory.mktemp("ui-story")
-    shutil.copytree(_built_story_index, root / "built")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("GRADIO_TEMP_DIR", str(root / "gradio-tmp"))
-        assistant = Assistant.open(root / "built" / "index", embedder=HashEmbedder())
-        port = free_port()
-        app = launch(assistant, port=port, prevent_thread_lock=True, quiet=True)
-        try:
-            yield LiveApp(f"http://127.0.0.1:{port}/", assistant)
-        finally:
-            app.close()
-            assistant.close()
+    with serve_copy(_built_story_index, tmp_path_factory.mktemp("ui-story")) as app:
+        yield app
 
 
 def test_timeline_view(browser: Any, story_app: LiveApp, errors: list[str]) -> None:

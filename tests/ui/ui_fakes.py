@@ -4,12 +4,16 @@ hand-made articles, so handler tests need no index."""
 from __future__ import annotations
 
 import re
+import shutil
 import socket
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from corpus import Article, ArticleFormatError, Chunk
 from qa.errors import QuestionError
@@ -159,3 +163,23 @@ def _citation(n: int, article: Article, paragraph: int) -> Citation:
     return Citation(n=n, article_id=article.id, title=article.title, published=article.published,
                     byline=article.byline, source=article.source, paragraph=paragraph + 1,
                     start=start, end=end, quote=text, passage=chunk, score=1.0 / n, dates=dates)
+
+
+@contextmanager
+def serve_copy(built: Path, root: Path) -> Iterator[LiveApp]:
+    """The real app over a copy (in `root`) of the built HashEmbedder index folder `built`."""
+    from index import HashEmbedder
+    from qa import Assistant
+    from ui import launch
+
+    shutil.copytree(built, root / "built")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GRADIO_TEMP_DIR", str(root / "gradio-tmp"))
+        assistant = Assistant.open(root / "built" / "index", embedder=HashEmbedder())
+        port = free_port()
+        app = launch(assistant, port=port, prevent_thread_lock=True, quiet=True)
+        try:
+            yield LiveApp(f"http://127.0.0.1:{port}/", assistant)
+        finally:
+            app.close()
+            assistant.close()
