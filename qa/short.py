@@ -76,6 +76,7 @@ _EDGE_STOP = frozenset({
     "the", "a", "an", "of", "and", "or", "to", "in", "on", "at", "by", "for", "with",
     "is", "was", "were", "are", "be", "that", "which", "who", "as"
 })
+_YEAR = re.compile(r"(1[5-9]|20)\d\d")
 _HEAD_YEAR = re.compile(r"\b(year|decade|century|date|day|month|when)\b", re.I)
 _HEAD_PERSON = re.compile(r"\b(who|whom|person|man|woman|player|president|leader|author|"
                           r"name of the)\b", re.I)
@@ -141,68 +142,97 @@ def candidate_spans(text: str) -> tuple[list[tuple[int, int, str]], list[tuple[i
 def span_features(question: str, text: str) -> tuple[list[tuple[int, int]],
                                                      list[tuple[int, int, str]],
                                                      NDArray[np.float32]]:
-    """Candidate spans of `text` (character offsets), the words, and their feature rows."""
+    """Candidate spans of `text` (character offsets), the words, and their feature rows.
+
+    Every feature is a per-word flag or count combined over the span's words by prefix
+    sums, so a sentence's few hundred spans cost array operations, not Python loops."""
     words, spans = candidate_spans(text)
     if not spans:
         return [], words, np.zeros((0, len(SHORT_FEATURES)), np.float32)
     kind = wh_type(question)
     q_terms = set(tokenize(question))
     q_lower = {w.lower() for w in re.findall(r"[^\W_]+", question)}
-    stems = [set(tokenize(w)) for _, _, w in words]
-    in_q = [bool(s & q_terms) or w.lower() in q_lower for s, (_, _, w) in zip(stems, words,
-                                                                           strict=True)]
-    caps = [w[:1].isupper() for _, _, w in words]
-    matched = [k for k, flag in enumerate(in_q) if flag]
-    n = len(words)
-    cap_runs = _runs(caps)
-    head = [1.0 if p.search(question) else 0.0 for p in (_HEAD_YEAR, _HEAD_PERSON, _HEAD_PLACE,
-                                                          _HEAD_NUMBER)]
     noun = question_head(question)
-    has_head = [bool(st & noun) for st in stems]
-    has_unit = [bool(st & _UNITS) for st in stems]
-    wh = [1.0 if kind == t else 0.0 for t in WH_TYPES]
-    rows = []
-    for i, j in spans:
-        span_words = [w for _, _, w in words[i: j + 1]]
-        length = j - i + 1
-        overlap = sum(in_q[i: j + 1]) / length
-        cap_share = sum(caps[i: j + 1]) / length
-        start_c, end_c = words[i][0], words[j][1]
-        before = text[:start_c].rstrip()
-        after = text[end_c:].lstrip()
-        dist = min((min(abs(k - i), abs(k - j)) for k in matched), default=30)
-        lower = [w.lower() for w in span_words]
-        rows.append([
-            float(length), i / max(n, 1), overlap, 1.0 if overlap > 0 else 0.0, cap_share,
-            1.0 if caps[i] and i > 0 else 0.0, 1.0 if cap_runs[i] == cap_runs[j] >= 0 else 0.0,
-            1.0 if any(c.isdigit() for w in span_words for c in w) else 0.0,
-            1.0 if any(re.fullmatch(r"(1[5-9]|20)\d\d", w) for w in span_words) else 0.0,
-            1.0 if any(_MONTH.match(w) for w in span_words) else 0.0,
-            1.0 if any(w[:1] in "$€£" for w in span_words) else 0.0,
-            1.0 if any(w.endswith("%") or w.lower() == "percent" for w in span_words) else 0.0,
-            1.0 if any(w in _NUMBER_WORDS for w in lower) else 0.0,
-            1.0 if i == 0 else 0.0,
-            1.0 if not after or after[0] in ",.;:!?)\"”" else 0.0,
-            1.0 if not before or before[-1] in ",;:(\"“" else 0.0,
-            1.0 if i > 0 and words[i - 1][2].lower() in _PREPS else 0.0,
-            1.0 if i > 0 and in_q[i - 1] else 0.0,
-            1.0 if j + 1 < n and in_q[j + 1] else 0.0,
-            float(dist), float(sum(1 for k in matched if k < i)),
-            float(sum(1 for k in matched if k > j)), float(_longest_true(caps[i: j + 1])),
-            1.0 if lower[0] in _EDGE_STOP or lower[-1] in _EDGE_STOP else 0.0,
-            1.0 if before.endswith(("\"", "“", "'", "‘")) else 0.0,
-            float(sum(1 for k in range(i) if caps[k] and not in_q[k])),
-            float(n), float(len(question.split())), *wh, *head,
-            1.0 if any(has_unit[i: j + 1]) else 0.0,
-            1.0 if j + 1 < n and has_unit[j + 1] else 0.0,
-            1.0 if any(has_head[max(0, i - 3): i]) else 0.0,
-            1.0 if any(has_head[j + 1: j + 4]) else 0.0,
-            1.0 if any(has_head[i: j + 1]) else 0.0,
-            1.0 if span_words[-1][:1].islower() else 0.0,
-            1.0 if span_words[0][:1].islower() else 0.0,
-        ])
-    offsets = [(words[i][0], words[j][1]) for i, j in spans]
-    return offsets, words, np.asarray(rows, dtype=np.float32)
+    n = len(words)
+    texts = [w for _, _, w in words]
+    lower = [w.lower() for w in texts]
+    stems = [_stems(w) for w in texts]
+    flag = lambda values: np.fromiter(values, np.int32, n)  # noqa: E731
+    in_q = flag(bool(st & q_terms) or lw in q_lower for st, lw in zip(stems, lower, strict=True))
+    caps = flag(w[:1].isupper() for w in texts)
+    digit = flag(any(c.isdigit() for c in w) for w in texts)
+    year = flag(_YEAR.fullmatch(w) is not None for w in texts)
+    month = flag(_MONTH.match(w) is not None for w in texts)
+    currency = flag(w[:1] in "$€£" for w in texts)
+    percent = flag(w.endswith("%") or lw == "percent" for w, lw in zip(texts, lower,
+                                                                        strict=True))
+    number = flag(lw in _NUMBER_WORDS for lw in lower)
+    unit = flag(bool(st & _UNITS) for st in stems)
+    head_word = flag(bool(st & noun) for st in stems)
+    edge_stop = flag(lw in _EDGE_STOP for lw in lower)
+    prep = flag(lw in _PREPS for lw in lower)
+    first_low = flag(w[:1].islower() for w in texts)
+    befores = [text[:s].rstrip() for s, _, _ in words]
+    after_punct = flag(not (a := text[e:].lstrip()) or a[0] in ",.;:!?)\"”" for _, e, _ in words)
+    before_punct = flag(not b or b[-1] in ",;:(\"“" for b in befores)
+    quoted = flag(b.endswith(("\"", "“", "'", "‘")) for b in befores)
+    runs = np.asarray(_runs(caps.astype(bool).tolist()), np.int64)
+
+    pair = np.asarray(spans, np.int64)
+    i, j = pair[:, 0], pair[:, 1]
+    length = (j - i + 1).astype(np.float64)
+
+    def total(values: NDArray) -> NDArray:  # sum of a per-word array over each span
+        cs = np.concatenate([[0], np.cumsum(values)])
+        return cs[j + 1] - cs[i]
+
+    def window(values: NDArray, lo: NDArray, hi: NDArray) -> NDArray:  # any in [lo, hi)
+        cs = np.concatenate([[0], np.cumsum(values)])
+        lo, hi = np.clip(lo, 0, n), np.clip(hi, 0, n)
+        return (cs[np.maximum(hi, lo)] - cs[lo]) > 0
+
+    matched = np.flatnonzero(in_q)
+    if len(matched):
+        nearest = np.abs(np.arange(n)[:, None] - matched[None, :]).min(axis=1)
+        dist = np.minimum(nearest[i], nearest[j]).astype(np.float64)
+    else:
+        dist = np.full(len(i), 30.0)
+    cs_q = np.concatenate([[0], np.cumsum(in_q)])
+    longest = np.zeros(len(i), np.int64)
+    run = np.zeros(len(i), np.int64)
+    for d in range(MAX_WORDS):
+        inside = i + d <= j
+        run = np.where(inside, (run + 1) * caps[np.minimum(i + d, n - 1)], run)
+        longest = np.maximum(longest, run)
+    prev = np.maximum(i - 1, 0)
+    nxt = np.minimum(j + 1, n - 1)
+    has_prev, has_next = i > 0, j + 1 < n
+    overlap = total(in_q) / length
+    columns = [
+        length, i / max(n, 1), overlap, overlap > 0, total(caps) / length,
+        (caps[i] > 0) & has_prev, (runs[i] == runs[j]) & (runs[i] >= 0),
+        total(digit) > 0, total(year) > 0, total(month) > 0, total(currency) > 0,
+        total(percent) > 0, total(number) > 0, i == 0, after_punct[j] > 0,
+        before_punct[i] > 0, has_prev & (prep[prev] > 0), has_prev & (in_q[prev] > 0),
+        has_next & (in_q[nxt] > 0), dist, cs_q[i], cs_q[n] - cs_q[j + 1], longest,
+        (edge_stop[i] > 0) | (edge_stop[j] > 0), quoted[i] > 0,
+        np.concatenate([[0], np.cumsum(caps * (1 - in_q))])[i],
+        np.full(len(i), float(n)), np.full(len(i), float(len(question.split()))),
+        *(np.full(len(i), 1.0 if kind == t else 0.0) for t in WH_TYPES),
+        *(np.full(len(i), 1.0 if p.search(question) else 0.0)
+          for p in (_HEAD_YEAR, _HEAD_PERSON, _HEAD_PLACE, _HEAD_NUMBER)),
+        total(unit) > 0, has_next & (unit[nxt] > 0), window(head_word, i - 3, i),
+        window(head_word, j + 1, j + 4), total(head_word) > 0, first_low[j] > 0,
+        first_low[i] > 0,
+    ]
+    x = np.column_stack([np.asarray(c, np.float32) for c in columns])
+    offsets = [(words[a][0], words[b][1]) for a, b in spans]
+    return offsets, words, x
+
+
+@lru_cache(maxsize=65536)
+def _stems(word: str) -> frozenset[str]:
+    return frozenset(tokenize(word))
 
 
 def find_short(
@@ -232,11 +262,3 @@ def _runs(flags: list[bool]) -> list[int]:
         out.append(run if flag else -1)
         prev = flag
     return out
-
-
-def _longest_true(flags: list[bool]) -> int:
-    best = cur = 0
-    for flag in flags:
-        cur = cur + 1 if flag else 0
-        best = max(best, cur)
-    return best

@@ -15,9 +15,10 @@ What does what:
   "choose" part and the news-quiz evidence's "choose" part (2020-2021); the abstention
   threshold, as the highest that keeps answerable "choose" questions abstaining at most
   2% of the time in each of the two (the product promises at most 3%).
-- **report**: squad "report", evidence "report" (2022-2023), realtimeqa-2022 dev, the seed
-  questions; and abstention on questions whose article is not indexed (news-quiz questions
-  against the seed article's index).
+- **report**: squad "report", evidence "report" (2022-2023; also asked as of each quiz's
+  date, as `newsqa eval --as-of-field date` does), realtimeqa-2022 dev, the seed questions;
+  and abstention on questions whose article is not indexed (news-quiz questions against
+  the seed article's index).
 LightGBM is seeded and single-threaded (deterministic); it is needed to train, not to run.
 """
 
@@ -201,6 +202,9 @@ def main() -> None:
             readers["realtimeqa"], qs["realtimeqa"])),
         "realtimeqa_as_of": cached_groups(cache, "realtimeqa-as-of", lambda: groups_for(
             readers["realtimeqa"], qs["realtimeqa"], as_of=True)),
+        "evidence_as_of": cached_groups(cache, "evidence-as-of", lambda: groups_for(
+            readers["evidence"], [q for q in qs["evidence"] if q.split == "report"],
+            as_of=True)),
     }
     part = lambda name, split: [g for g in groups[name] if g.question.split == split]  # noqa: E731
     fit = part("squad", "fit")
@@ -354,6 +358,7 @@ def report(selector: Selector, groups, part, negatives, hard, pair_ratio) -> dic
     return {
         "squad_report": row(part("squad", "report")),
         "evidence_report": row(part("evidence", "report")),
+        "evidence_report_as_of_quiz_date": row(groups["evidence_as_of"]),
         "realtimeqa_all": row(groups["realtimeqa"]),
         "realtimeqa_as_of_quiz_date": row(groups["realtimeqa_as_of"]),
         "unanswerable_quiz_vs_seed_index": abstained(negatives),
