@@ -298,10 +298,12 @@ def measure(prepared: Prepared, embedder: Embedder, limit: int, rounds: int) -> 
                 ms(bare, q, limit_ms)
                 ms(assistant.ask, q, ask_ms)
         vectors = reader._vectors
-        ivf = [store._index for _, store, _ in vectors._parts if store.approximate]
+        parts = getattr(vectors, "_parts", None)  # one store in an index of the old layout
+        stores = [store for _, store, _ in parts] if parts is not None else [vectors]
+        ivf = [store._index for store in stores if store.approximate]
         kind = ", ".join(f"IVF {i.nlist}/{i.nprobe}" for i in ivf) if ivf else "exact"
-        if vectors.parts > 1:
-            kind += f" ({vectors.parts} parts)"
+        if len(stores) > 1:
+            kind += f" ({len(stores)} parts)"
         return row(prepared, reader.size, vectors.size, kind, len(questions), ask_ms,
                    limit_ms, short)
     finally:

@@ -154,7 +154,7 @@ def sentence_features(
     named = [n for n in named if n]
     modifiers = _modifiers(question)
     asked_numbers = set(_NUMBER.findall(question.lower()))
-    q_tokens = list(terms.tokens)
+    pairs = set(itertools.pairwise(terms.tokens))
     top_score = hits[0].score
     where: list[tuple[int, int, int, int]] = []
     rows: list[list[float]] = []
@@ -166,7 +166,7 @@ def sentence_features(
         count = len(chunk.sentences)
         for j, (start, end) in enumerate(chunk.sentences):
             text = chunk.text[start - chunk.start: end - chunk.start]
-            tokens = tokenize(text)
+            terms_j = ev.terms[j]  # == frozenset(tokenize(text))
             caps = [w.lower() for w in _CAP.findall(text)[1:]]
             novel_caps = sum(1 for w in caps if w not in asked_caps)
             numbers = _NUMBER.findall(text.lower())
@@ -174,7 +174,7 @@ def sentence_features(
             where.append((i, j, start, end))
             rows.append([
                 float(sims[j]), 0.0, 0.0, float(cover[j]), 0.0, 0.0,
-                terms.smoothed_coverage(ev.terms[j] | roles), phrase_coverage(q_tokens, tokens),
+                terms.smoothed_coverage(terms_j | roles), _phrase_coverage(pairs, text, terms_j),
                 float(sims[j - 1]) if j > 0 else 0.0,
                 float(sims[j + 1]) if j + 1 < count else 0.0,
                 float(cover[j - 1]) if j > 0 else 0.0,
@@ -188,7 +188,7 @@ def sentence_features(
                 follows_on(question, text), answer_type_bonus(question, text),
                 float(novel_caps), float(sum(1 for n in numbers if n not in asked_numbers)),
                 1.0 if _YEAR.search(text) else 0.0, 1.0 if _MONTH.search(text) else 0.0,
-                _novel_share(set(tokens), terms), float(q_words),
+                _novel_share(terms_j, terms), float(q_words),
                 *(1.0 if kind == t else 0.0 for t in WH_TYPES),
                 sum(1 for n in named if not n & ev.terms[j]) / len(named) if named else 0.0,
                 _share(terms.clause, ev.terms[j - 1]) if j > 0 else 0.0,
@@ -256,10 +256,19 @@ def abstain_score(
 
 
 def phrase_coverage(query_tokens: list[str], tokens: list[str]) -> float:
+    """Share of the query's consecutive term pairs that the sentence's terms also hold."""
     pairs = set(itertools.pairwise(query_tokens))
     if not pairs:
         return 0.0
     return len(pairs & set(itertools.pairwise(tokens))) / len(pairs)
+
+
+def _phrase_coverage(pairs: set[tuple[str, str]], text: str, terms: frozenset[str]) -> float:
+    """`phrase_coverage`, tokenizing the sentence only when its terms hold both words of
+    a pair (otherwise no pair can occur in it)."""
+    if not pairs or not any(a in terms and b in terms for a, b in pairs):
+        return 0.0
+    return len(pairs & set(itertools.pairwise(tokenize(text)))) / len(pairs)
 
 
 _MODIFIED = re.compile(r"\b([A-Z][\w'’-]*)\s+([\w'’-]+)")
@@ -272,7 +281,7 @@ def _modifiers(question: str) -> list[tuple[str, frozenset[str]]]:
     for m in _MODIFIED.finditer(question):
         if m.start() == 0:
             continue
-        following = frozenset(tokenize(m.group(2)))
+        following = word_terms(m.group(2))
         if following:
             out.append((m.group(1).lower(), following))
     return out
@@ -288,9 +297,15 @@ def _other_modifier(modifiers: list[tuple[str, frozenset[str]]], text: str) -> f
         if re.search(rf"\b{re.escape(name)}\b", lower):
             continue
         for m in _MODIFIED.finditer(text):
-            if m.group(1).lower() != name and frozenset(tokenize(m.group(2))) & following:
+            if m.group(1).lower() != name and word_terms(m.group(2)) & following:
                 return 1.0
     return 0.0
+
+
+@lru_cache(maxsize=65536)
+def word_terms(word: str) -> frozenset[str]:
+    """The BM25 terms of one word (cached: sentences repeat their words)."""
+    return frozenset(tokenize(word))
 
 
 def _share(wanted: frozenset[str], have: frozenset[str]) -> float:

@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from index import tokenize
 from qa.models import ModelFileError, load_model
-from qa.selector import WH_TYPES, wh_type
+from qa.selector import WH_TYPES, wh_type, word_terms
 from qa.trees import TreeModel
 
 __all__ = ["MAX_WORDS", "SHORT_FEATURES", "ShortModel", "candidate_spans", "find_short",
@@ -156,7 +156,7 @@ def span_features(question: str, text: str) -> tuple[list[tuple[int, int]],
     n = len(words)
     texts = [w for _, _, w in words]
     lower = [w.lower() for w in texts]
-    stems = [_stems(w) for w in texts]
+    stems = [word_terms(w) for w in texts]
     flag = lambda values: np.fromiter(values, np.int32, n)  # noqa: E731
     in_q = flag(bool(st & q_terms) or lw in q_lower for st, lw in zip(stems, lower, strict=True))
     caps = flag(w[:1].isupper() for w in texts)
@@ -228,11 +228,6 @@ def span_features(question: str, text: str) -> tuple[list[tuple[int, int]],
     x = np.column_stack([np.asarray(c, np.float32) for c in columns])
     offsets = [(words[a][0], words[b][1]) for a, b in spans]
     return offsets, words, x
-
-
-@lru_cache(maxsize=65536)
-def _stems(word: str) -> frozenset[str]:
-    return frozenset(tokenize(word))
 
 
 def find_short(

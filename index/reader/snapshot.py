@@ -64,6 +64,7 @@ class IndexReader:
         self._article_chunks: NDArray[np.int64] | None = None
         self._article_lock = threading.Lock()
         self._article_index = docs.article_index
+        self._records: dict[str, ArticleRecord] | None = None
         self._by_source = docs.by_source
         self._published = docs.published
         self._rows = docs.rows
@@ -293,8 +294,12 @@ class IndexReader:
 
     def copies_of(self, article_id: str) -> list[ArticleRecord]:
         """The other syndicated copies of `article_id`'s story, the one cited first first."""
-        records = {r.id: r for r in self.articles()} if self._copies.groups else {}
-        return [records[i] for i in self._copies.others(article_id)]
+        others = self._copies.others(article_id)
+        if not others:
+            return []
+        if self._records is None:  # a generation never changes: index its records once
+            self._records = {r.id: r for r in self.articles()}
+        return [self._records[i] for i in others]
 
     def close(self) -> None:
         """Release the vector store's connection; the segments' files are closed when the
