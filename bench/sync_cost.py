@@ -4,14 +4,17 @@ MiniLM's vectors, computes them in microseconds), so what is left is the sync's 
 
     python bench/sync_cost.py                          # 10k and 62k chunks
     python bench/sync_cost.py --sizes 900 3784 60544   # articles (about 16.5 chunks each)
+    python bench/sync_cost.py --sizes 60544 --batch 15136  # 1M chunks, grown by 4 syncs
     PYTHONPATH=OLD_CHECKOUT python bench/sync_cost.py  # the same against another newsqa
 
 Indexes are made of RealTime QA articles (`../shared/data/realtimeqa-2022`, 3,784
 articles, 62,560 chunks); sizes above 3,784 articles repeat them under new ids, with a
 number added to each paragraph so no two are duplicates. The sources are a folder: the
-base articles in one JSONL file (unchanged, so the sync skips it by its file cache) and
-the added article in a file of its own. Bytes are the process's `wchar` (bytes handed to
-write calls: SQLite, FAISS, numpy, JSON) and `write_bytes` (what reached the block
+base articles in JSONL files (unchanged, so the sync skips them by its file cache) and the
+added article in a file of its own. An index of more than `--batch` articles is grown by
+one sync per `--batch` articles, as an archive grows (one build of a million chunks would
+hold all their vectors in memory at once). Bytes are the process's `wchar` (bytes handed
+to write calls: SQLite, FAISS, numpy, JSON) and `write_bytes` (what reached the block
 layer, dirty pages counted when written) from /proc/self/io, around the sync alone.
 """
 
@@ -58,13 +61,44 @@ def measured(fn) -> tuple[float, int, int]:
     return seconds, after["wchar"] - before["wchar"], after["write_bytes"] - before["write_bytes"]
 
 
-def run(articles: int, work: Path, embedder: HashEmbedder) -> list[dict]:
+def write_base(articles: int, sources: Path, batch: int) -> list[Path]:
+    """The base articles in files of at most `batch` articles each (base-0.jsonl, ...)."""
+    path = sources / "all.jsonl"
+    write_articles(articles, path)
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.unlink()
+    files = []
+    for n, start in enumerate(range(0, len(lines), batch)):
+        files.append(sources / f"base-{n}.jsonl")
+        files[-1].write_text("".join(lines[start:start + batch]), encoding="utf-8")
+    return files
+
+
+def build_base(index_dir: Path, sources: Path, files: list[Path], embedder) -> None:
+    """Build the base index one file at a time (one sync per file: a build holds its new
+    articles' chunks and vectors in memory, so a million chunks are grown, not built at
+    once), the files not yet added kept aside."""
+    aside = sources.parent / "aside"
+    aside.mkdir(exist_ok=True)
+    for path in files[1:]:
+        path.rename(aside / path.name)
+    for k, path in enumerate(files):
+        if k:
+            (aside / path.name).rename(path)
+        started = time.perf_counter()
+        build_index(index_dir, [sources], embedder=embedder)
+        print(f"base {k + 1}/{len(files)} in {time.perf_counter() - started:.0f} s",
+              file=sys.stderr, flush=True)
+    aside.rmdir()
+
+
+def run(articles: int, work: Path, embedder: HashEmbedder, batch: int) -> list[dict]:
     sources = work / "sources"
     sources.mkdir(parents=True)
-    write_articles(articles, sources / "base.jsonl")
+    files = write_base(articles, sources, batch)
     index_dir = work / "index"
     started = time.perf_counter()
-    build_index(index_dir, [sources], embedder=embedder)
+    build_base(index_dir, sources, files, embedder)
     built = time.perf_counter() - started
     with open_index(index_dir) as reader:
         chunks = reader.size
@@ -96,6 +130,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[900, 3784],
                         help="index sizes in articles (900: about 10k chunks, 3784: 62,560)")
+    parser.add_argument("--batch", type=int, default=15_136,
+                        help="the base is built by syncs of at most this many articles")
     args = parser.parse_args()
     import index
 
@@ -103,7 +139,7 @@ def main() -> None:
     rows = []
     with work_dir("sync_cost") as work:
         for n in args.sizes:
-            rows += run(n, work / str(n), embedder)
+            rows += run(n, work / str(n), embedder, args.batch)
             shutil.rmtree(work / str(n), ignore_errors=True)
     print(table(rows, f"sync cost (newsqa from {Path(index.__file__).parent.parent})"))
 

@@ -1,35 +1,40 @@
-"""`copies.json` and `copies.npy`: the syndicated copies a generation found among its articles.
+"""`copies.json`, `copies.npy` and `copies-records.npz`: the syndicated copies a generation
+found among its articles.
 
 `copies.json` holds the groups of copies readers fold together (each a list of article ids,
-the one to cite first, see `index.sync.copies`), the verified pairs they were joined from,
-and per article what the next sync needs to carry the detection over without reading the
-article again: its content hash, number of shingles, date, whether it has a byline and its
-length. `copies.npy` holds the articles' MinHash signatures (uint32, one row per article, in
-the order of `articles`). Neither is loaded with pickle. A generation without them (built by
-an earlier newsqa) has no copies until the next sync writes them.
+the one to cite first, see `index.sync.copies`) and the verified pairs they were joined
+from: small, as copies are few. `copies-records.npz` holds, per article (ids ascending), what
+the next sync needs to carry the detection over without reading the article again: its
+content hash, number of shingles, date, whether it has a byline and its length, as plain
+numpy columns (no pickle), so that a sync at a million chunks reads and writes them in
+milliseconds. `copies.npy` holds the articles' MinHash signatures (uint32, one row per
+article, in the same order). A generation without them (built by an earlier newsqa) has no
+copies until the next sync writes them; one of format 1 (the records inside `copies.json`)
+is read and carried over.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
-from index.disk.layout import COPIES_FILE, COPIES_SIGNATURES_FILE
+from index.disk.layout import COPIES_FILE, COPIES_RECORDS_FILE, COPIES_SIGNATURES_FILE
 
-__all__ = ["CopyFolding", "CopyIndex", "CopyRecord", "load_copies", "load_copy_groups",
-           "save_copies"]
+__all__ = ["CopyFolding", "CopyIndex", "CopyRecord", "CopyRecords", "load_copies",
+           "load_copy_groups", "save_copies"]
 
 logger = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
+_READABLE = (1, 2)  # format 1 kept the records in copies.json
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,55 @@ class CopyRecord:
     length: int
 
 
+@dataclass(frozen=True, eq=False)
+class CopyRecords:
+    """`CopyRecord`s as columns, ids ascending (`published`: `date.toordinal()`, 0 when
+    undated)."""
+
+    ids: NDArray[np.str_]
+    hashes: NDArray[np.str_]
+    shingles: NDArray[np.int64]
+    published: NDArray[np.int64]
+    byline: NDArray[np.bool_]
+    length: NDArray[np.int64]
+
+    COLUMNS: ClassVar[tuple[str, ...]] = ("ids", "hashes", "shingles", "published", "byline",
+                                          "length")
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, i: int) -> CopyRecord:
+        day = int(self.published[i])
+        return CopyRecord(str(self.ids[i]), str(self.hashes[i]), int(self.shingles[i]),
+                          date.fromordinal(day) if day else None, bool(self.byline[i]),
+                          int(self.length[i]))
+
+    def __iter__(self) -> Iterator[CopyRecord]:
+        return (self[i] for i in range(len(self)))
+
+    @classmethod
+    def of(cls, records: Sequence[CopyRecord]) -> CopyRecords:
+        """Columns of `records` (which must be in ascending id order)."""
+        return cls(_strings([r.id for r in records]), _strings([r.content_hash for r in records]),
+                   np.array([r.shingles for r in records], np.int64),
+                   np.array([r.published.toordinal() if r.published else 0 for r in records],
+                            np.int64),
+                   np.array([r.byline for r in records], bool),
+                   np.array([r.length for r in records], np.int64))
+
+    def positions(self, ids: NDArray[np.str_]) -> NDArray[np.int64]:
+        """Row of each of `ids` in these records, -1 where absent."""
+        if not len(self.ids) or not len(ids):
+            return np.full(len(ids), -1, np.int64)
+        at = np.minimum(np.searchsorted(self.ids, ids), len(self.ids) - 1)
+        return np.where(self.ids[at] == ids, at, -1).astype(np.int64)
+
+
+def _strings(values: Sequence[str]) -> NDArray[np.str_]:
+    return np.array(values, dtype=str) if len(values) else np.empty(0, dtype="<U1")
+
+
 @dataclass(frozen=True)
 class CopyIndex:
     """The copies of one generation. `signatures[i]` belongs to `records[i]`; `pairs` are
@@ -52,30 +106,29 @@ class CopyIndex:
     parameters (another method means detecting everything again)."""
 
     method: dict[str, Any]
-    records: tuple[CopyRecord, ...]
+    records: CopyRecords
     signatures: NDArray[np.uint32]
     pairs: tuple[tuple[str, str, float], ...]
     groups: tuple[tuple[str, ...], ...]
 
 
 def save_copies(folder: Path, copies: CopyIndex) -> list[Path]:
-    """Write `copies.json` and `copies.npy` into `folder`; returns the paths written."""
+    """Write `copies.json`, `copies.npy` and `copies-records.npz` into `folder`; returns
+    the paths written."""
     payload = {
         "format": FORMAT,
         "method": copies.method,
         "groups": [list(g) for g in copies.groups],
         "pairs": [[a, b, round(j, 4)] for a, b, j in copies.pairs],
-        "articles": [
-            [r.id, r.content_hash, r.shingles, r.published.isoformat() if r.published else None,
-             r.byline, r.length]
-            for r in copies.records
-        ],
     }
     json_path, npy_path = folder / COPIES_FILE, folder / COPIES_SIGNATURES_FILE
+    records_path = folder / COPIES_RECORDS_FILE
     json_path.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
     np.save(npy_path, np.ascontiguousarray(copies.signatures, dtype=np.uint32),
             allow_pickle=False)
-    return [json_path, npy_path]
+    with records_path.open("wb") as f:
+        np.savez(f, **{name: getattr(copies.records, name) for name in CopyRecords.COLUMNS})
+    return [json_path, npy_path, records_path]
 
 
 def load_copy_groups(folder: Path) -> tuple[tuple[str, ...], ...]:
@@ -99,20 +152,26 @@ def load_copies(folder: Path) -> CopyIndex | None:
         return None
     try:
         signatures = np.load(folder / COPIES_SIGNATURES_FILE, allow_pickle=False)
-        records = tuple(
-            CopyRecord(str(aid), str(chash), int(n), date.fromisoformat(day) if day else None,
-                       bool(byline), int(length))
-            for aid, chash, n, day, byline, length in payload["articles"]
-        )
+        if payload["format"] == 1:
+            records = CopyRecords.of(sorted((
+                CopyRecord(str(aid), str(chash), int(n),
+                           date.fromisoformat(day) if day else None, bool(byline), int(length))
+                for aid, chash, n, day, byline, length in payload["articles"]),
+                key=lambda r: r.id))
+        else:
+            with np.load(folder / COPIES_RECORDS_FILE, allow_pickle=False) as data:
+                records = CopyRecords(**{name: data[name] for name in CopyRecords.COLUMNS})
         pairs = tuple((str(a), str(b), float(j)) for a, b, j in payload["pairs"])
         groups = tuple(tuple(str(i) for i in g) for g in payload["groups"])
         method = dict(payload["method"])
     except (OSError, ValueError, KeyError, TypeError, EOFError) as e:
         logger.info("not reusing the copies of '%s' (%s)", folder, e)
         return None
-    if signatures.dtype != np.uint32 or signatures.ndim != 2 or len(signatures) != len(records):
-        logger.info("not reusing the copies of '%s' (signatures of shape %s for %d articles)",
-                    folder, signatures.shape, len(records))
+    sizes = {len(getattr(records, name)) for name in CopyRecords.COLUMNS}
+    if signatures.dtype != np.uint32 or signatures.ndim != 2 or sizes != {len(signatures)} \
+            or (len(records) > 1 and not bool(np.all(records.ids[1:] > records.ids[:-1]))):
+        logger.info("not reusing the copies of '%s' (signatures of shape %s for %s articles, "
+                    "or ids out of order)", folder, signatures.shape, sorted(sizes))
         return None
     return CopyIndex(method, records, signatures, pairs, groups)
 
@@ -126,7 +185,7 @@ def _read_json(folder: Path) -> dict[str, Any] | None:
     except (OSError, ValueError) as e:
         logger.warning("cannot read '%s' (%s); copies are not folded", path, e)
         return None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+    if not isinstance(payload, dict) or payload.get("format") not in _READABLE:
         logger.warning("'%s' is of another format; copies are not folded until the next "
                        "build", path)
         return None

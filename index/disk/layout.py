@@ -42,6 +42,7 @@ from index.errors import IndexFormatError, IndexNotFoundError, IndexStoreError
 __all__ = [
     "CHUNK_ARTICLES_FILE",
     "COPIES_FILE",
+    "COPIES_RECORDS_FILE",
     "COPIES_SIGNATURES_FILE",
     "CURRENT_FILE",
     "DELETIONS_FILE",
@@ -105,6 +106,7 @@ PART_FILE = "part.json"
 # store.sqlite, vectors.faiss and lexical/ in a generation folder: an index of format 1
 COPIES_FILE = "copies.json"  # groups of syndicated copies (index.disk.copies)
 COPIES_SIGNATURES_FILE = "copies.npy"  # their MinHash signatures
+COPIES_RECORDS_FILE = "copies-records.npz"  # what the next sync reuses of each article
 
 GENERATION_GLOB = f"{_GEN_PREFIX}*"
 _GEN_RE = re.compile(rf"{_GEN_PREFIX}(\d{{1,9}})")

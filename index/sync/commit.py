@@ -22,6 +22,7 @@ from pathlib import Path
 from index.disk.documents import Documents
 from index.disk.layout import (
     COPIES_FILE,
+    COPIES_RECORDS_FILE,
     COPIES_SIGNATURES_FILE,
     fsync_file,
     new_build_dir,
@@ -138,7 +139,7 @@ class Publisher:
 def _link_copies(source: Path, target: Path) -> bool:
     """Hard-link (else copy) the copies files of generation `source` into `target`; False
     when `source` has none."""
-    names = (COPIES_FILE, COPIES_SIGNATURES_FILE)
+    names = (COPIES_FILE, COPIES_SIGNATURES_FILE, COPIES_RECORDS_FILE)
     if not all((source / name).is_file() for name in names):
         return False
     for name in names:

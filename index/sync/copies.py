@@ -35,7 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from corpus import Article
-from index.disk.copies import CopyIndex, CopyRecord, load_copies, save_copies
+from index.disk.copies import CopyIndex, CopyRecord, CopyRecords, load_copies, save_copies
 
 __all__ = ["METHOD", "comparison", "detect_copies", "shingles", "write_copies"]
 
@@ -107,44 +107,72 @@ def detect_copies(
 ) -> CopyIndex:
     """The copies among `articles` (id -> content hash).
 
-    Articles known to `previous` with the same content hash keep their signature and their
-    verified pairs; the others are read with `read(id)`, signed and compared with all.
+    Articles known to `previous` with the same content hash keep their record, signature and
+    verified pairs; the others are read with `read(id)`, signed and compared with all. What
+    is carried over is carried as numpy columns, so the work besides the new articles' is a
+    few array passes over the index's articles.
     """
-    reusable: dict[str, tuple[CopyRecord, NDArray[np.uint32]]] = {}
-    if previous is not None and previous.method == METHOD:
-        reusable = {r.id: (r, s) for r, s in zip(previous.records, previous.signatures,
-                                                 strict=True)}
     ids = sorted(articles)
-    fresh = [i for i in ids if i not in reusable or reusable[i][0].content_hash != articles[i]]
+    id_col = _strings(ids)
+    hash_col = _strings([articles[i] for i in ids])
+    usable = previous is not None and previous.method == METHOD
+    at = previous.records.positions(id_col) if usable and previous else np.full(len(ids), -1)
+    if usable and previous is not None and len(ids):
+        same = at >= 0
+        same[same] = previous.records.hashes[at[same]] == hash_col[same]
+    else:
+        same = np.zeros(len(ids), dtype=bool)
+    fresh = np.flatnonzero(~same)
     sets: dict[str, set[bytes]] = {}
-    new_records: dict[str, CopyRecord] = {}
-    for aid in fresh:
+    new_records = []
+    for k in fresh.tolist():
+        aid = ids[k]
         article = read(aid)
         sets[aid] = shingles(article.text)
-        new_records[aid] = CopyRecord(aid, articles[aid], len(sets[aid]), article.published,
-                                      bool(article.byline), len(article.text))
-    new_signatures = dict(zip(fresh, _sign([sets[i] for i in fresh]), strict=True))
-    records = [new_records[i] if i in new_records else reusable[i][0] for i in ids]
-    signatures = np.array(
-        [new_signatures[i] if i in new_signatures else reusable[i][1] for i in ids],
-        dtype=np.uint32).reshape(len(ids), NUM_PERM)
-    fresh_set = set(fresh)
-    pairs = {(a, b): j for a, b, j in (previous.pairs if reusable and previous else ())
-             if a in articles and b in articles and a not in fresh_set and b not in fresh_set}
-    eligible = np.array([r.shingles >= MIN_SHINGLES for r in records], dtype=bool)
-    is_fresh = np.array([i in fresh_set for i in ids], dtype=bool)
-    for x, y in sorted(_candidates(signatures, is_fresh & eligible, eligible)):
+        new_records.append(CopyRecord(aid, articles[aid], len(sets[aid]), article.published,
+                                      bool(article.byline), len(article.text)))
+    records = _merged(previous.records if usable and previous else None, at, same, fresh,
+                      CopyRecords.of(new_records), id_col, hash_col)
+    signatures = np.zeros((len(ids), NUM_PERM), dtype=np.uint32)
+    if same.any() and previous is not None:
+        signatures[same] = previous.signatures[at[same]]
+    if len(fresh):
+        signatures[fresh] = np.array(_sign([sets[ids[k]] for k in fresh.tolist()]),
+                                     dtype=np.uint32).reshape(len(fresh), NUM_PERM)
+    kept = set(id_col[same].tolist())
+    pairs = {(a, b): j for a, b, j in (previous.pairs if usable and previous else ())
+             if a in kept and b in kept}
+    eligible = records.shingles >= MIN_SHINGLES
+    for x, y in sorted(_candidates(signatures, ~same & eligible, eligible)):
         a, b = ids[x], ids[y]
         for aid in (a, b):
             if aid not in sets:
                 sets[aid] = shingles(read(aid).text)
-        same, jaccard = comparison(sets[a], sets[b])
-        if same:
+        copy, jaccard = comparison(sets[a], sets[b])
+        if copy:
             pairs[(a, b)] = jaccard
-    by_id = {r.id: r for r in records}
-    groups = _groups(pairs, by_id)
-    return CopyIndex(dict(METHOD), tuple(records), signatures,
+    groups = _groups(pairs, records)
+    return CopyIndex(dict(METHOD), records, signatures,
                      tuple((a, b, j) for (a, b), j in sorted(pairs.items())), groups)
+
+
+def _merged(previous: CopyRecords | None, at: NDArray[np.int64], same: NDArray[np.bool_],
+            fresh: NDArray[np.int64], new: CopyRecords, ids: NDArray[np.str_],
+            hashes: NDArray[np.str_]) -> CopyRecords:
+    """The records of `ids`: the previous ones where `same`, the `new` ones (aligned with
+    `fresh`) elsewhere."""
+    columns = {}
+    for name in ("shingles", "published", "byline", "length"):
+        column = np.zeros(len(ids), dtype=getattr(new, name).dtype)
+        if previous is not None and same.any():
+            column[same] = getattr(previous, name)[at[same]]
+        column[fresh] = getattr(new, name)
+        columns[name] = column
+    return CopyRecords(ids, hashes, **columns)
+
+
+def _strings(values: list[str]) -> NDArray[np.str_]:
+    return np.array(values, dtype=str) if values else np.empty(0, dtype="<U1")
 
 
 def _sign(sets: list[set[bytes]]) -> list[NDArray[np.uint32]]:
@@ -168,15 +196,22 @@ def _bands() -> tuple[int, int]:
 def _candidates(
     signatures: NDArray[np.uint32], query: NDArray[np.bool_], eligible: NDArray[np.bool_]
 ) -> set[tuple[int, int]]:
-    """Pairs (i < j) of eligible rows sharing a band, at least one of them a `query` row."""
+    """Pairs (i < j) of eligible rows sharing a band, at least one of them a `query` row.
+    Per band only the rows whose key some query row has are grouped, so a sync adding a
+    few articles looks at their buckets, not at every bucket of the index."""
     found: set[tuple[int, int]] = set()
     rows = np.flatnonzero(eligible)
     if not query.any() or len(rows) < 2:
         return found
     keys = _band_keys(signatures[rows])
+    asked = query[rows]
     for band in range(keys.shape[1]):
-        order = np.argsort(keys[:, band], kind="stable")
-        ordered = keys[order, band]
+        column = keys[:, band]
+        near = np.flatnonzero(np.isin(column, column[asked]))
+        if len(near) < 2:
+            continue
+        order = near[np.argsort(column[near], kind="stable")]
+        ordered = column[order]
         starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
         lengths = np.diff(np.concatenate((starts, [len(ordered)])))
         for start, length in zip(starts[lengths > 1].tolist(), lengths[lengths > 1].tolist(),
@@ -198,7 +233,7 @@ def _band_keys(signatures: NDArray[np.uint32]) -> NDArray[np.uint64]:
 
 
 def _groups(
-    pairs: Iterable[tuple[str, str]], records: Mapping[str, CopyRecord]
+    pairs: Iterable[tuple[str, str]], records: CopyRecords
 ) -> tuple[tuple[str, ...], ...]:
     """Connected groups of `pairs`, each ordered with the copy to cite first; groups in
     the order of their first id."""
@@ -218,7 +253,9 @@ def _groups(
     members: dict[str, list[str]] = {}
     for x in parent:
         members.setdefault(root(x), []).append(x)
-    groups = [tuple(sorted(m, key=lambda i: _preference(records[i]))) for m in members.values()]
+    found = dict(zip(parent, records.positions(_strings(list(parent))).tolist(), strict=True))
+    groups = [tuple(sorted(m, key=lambda i: _preference(records[found[i]]))) for m in
+              members.values()]
     return tuple(sorted(groups))
 
 

@@ -178,6 +178,42 @@ def test_signatures_are_stored_without_pickle(story_index: Path) -> None:
     assert signatures.dtype == np.uint32 and signatures.shape[0] == 5
 
 
+def test_records_are_columns_without_pickle_and_carried_over(story_index: Path) -> None:
+    folder = live_generation(story_index)
+    assert folder is not None
+    with np.load(folder / "copies-records.npz", allow_pickle=False) as data:
+        ids = data["ids"].tolist()
+    assert ids == sorted(ids) and len(ids) == 5
+    copies = load_copies(folder)
+    assert copies is not None
+    ferry = copies.records[ids.index("2026-03-10-ferry-approved")]
+    assert ferry.published == date(2026, 3, 10) and ferry.shingles >= 20
+
+
+def test_copies_of_the_earlier_format_are_read_and_carried_over(tmp_path: Path) -> None:
+    """Format 1 kept the per-article records inside copies.json; a sync reuses them
+    (nothing is read again) and writes the current format."""
+    from index.disk.copies import save_copies
+
+    original, wire = article("a", BODY), article("b", ["(Wire) " + BODY[0], *BODY[1:]])
+    copies = detect([original, wire])
+    save_copies(tmp_path, copies)
+    payload = json.loads((tmp_path / COPIES_FILE).read_text(encoding="utf-8"))
+    payload["format"] = 1
+    payload["articles"] = [[r.id, r.content_hash, r.shingles, r.published.isoformat(),
+                            r.byline, r.length] for r in copies.records]
+    (tmp_path / COPIES_FILE).write_text(json.dumps(payload), encoding="utf-8")
+    (tmp_path / "copies-records.npz").unlink()
+    old = load_copies(tmp_path)
+    assert old is not None and list(old.records) == list(copies.records)
+
+    def unread(aid: str) -> Article:
+        raise AssertionError(f"{aid} was read again")
+
+    again = detect_copies(old, {"a": original.content_hash, "b": wire.content_hash}, unread)
+    assert again.groups == copies.groups and again.pairs == old.pairs
+
+
 def test_the_hand_written_fixture_is_detected_exactly() -> None:
     """tests/fixtures/copies: copies with outlets' edits grouped, same-topic stories apart
     (what bench/copies.py measures, kept from regressing)."""
