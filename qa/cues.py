@@ -5,6 +5,7 @@ with a sequence marker when the question asks what came next. Features of the se
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 _WHEN = re.compile(
     r"^\s*(when|what (day|date|time|year|month)|how long ago|since when)\b", re.I
@@ -46,18 +47,31 @@ _SEQUENCE_START = re.compile(
 
 def answer_type_bonus(question: str, sentence: str) -> float:
     """1.0 when the sentence holds what the question's wh-word asks for, else 0.0."""
+    return answer_type_check(question)(sentence)
+
+
+def answer_type_check(question: str) -> Callable[[str], float]:
+    """`answer_type_bonus` for `question`, with the question read once (for its sentences)."""
     if _WHEN.search(question):
-        return 1.0 if _DATE_LIKE.search(sentence) else 0.0
+        return lambda sentence: 1.0 if _DATE_LIKE.search(sentence) else 0.0
     if _HOW_MANY.search(question):
-        return 1.0 if _NUMBER.search(sentence) else 0.0
+        return lambda sentence: 1.0 if _NUMBER.search(sentence) else 0.0
     if _WHO.search(question):
-        return 1.0 if _NAME.search(sentence) else 0.0
+        return lambda sentence: 1.0 if _NAME.search(sentence) else 0.0
     if _WHERE.search(question):
         asked = {w.lower() for w in _CAPITAL.findall(question)}
-        return 1.0 if any(w.lower() not in asked for w in _CAPITAL.findall(sentence)[1:]) else 0.0
-    return 0.0
+        return lambda sentence: 1.0 if any(
+            w.lower() not in asked for w in _CAPITAL.findall(sentence)[1:]) else 0.0
+    return lambda sentence: 0.0
 
 
 def follows_on(question: str, sentence: str) -> float:
     """1.0 when the question asks what came next and the sentence opens with "Later," etc."""
-    return 1.0 if _ASKS_NEXT.search(question) and _SEQUENCE_START.search(sentence) else 0.0
+    return follows_on_check(question)(sentence)
+
+
+def follows_on_check(question: str) -> Callable[[str], float]:
+    """`follows_on` for `question`, with the question read once."""
+    if not _ASKS_NEXT.search(question):
+        return lambda sentence: 0.0
+    return lambda sentence: 1.0 if _SEQUENCE_START.search(sentence) else 0.0

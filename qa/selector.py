@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 
 from index import IndexReader, tokenize
 from qa.aliases import expand_with_roles, role_aliases
-from qa.cues import answer_type_bonus, follows_on
+from qa.cues import answer_type_check, follows_on_check
 from qa.evidence import ChunkEvidence, QueryTerms, gather_evidence
 from qa.models import ModelFileError, load_model
 from qa.trees import TreeModel
@@ -156,41 +156,43 @@ def sentence_features(
     asked_numbers = set(_NUMBER.findall(question.lower()))
     pairs = set(itertools.pairwise(terms.tokens))
     top_score = hits[0].score
+    wh = tuple(1.0 if kind == t else 0.0 for t in WH_TYPES)
+    type_match = answer_type_check(question)
+    sequence = follows_on_check(question)
     where: list[tuple[int, int, int, int]] = []
     rows: list[list[float]] = []
     for i, hit in enumerate(hits):
         chunk, ev = hit.chunk, evidence[hit.row]
         aliases = role_aliases(reader.article(chunk.article_id).text)
-        sims = np.nan_to_num(ev.sims, nan=0.0)
-        cover = np.array([terms.smoothed_coverage(t) for t in ev.terms], dtype=np.float32)
+        sims = np.nan_to_num(ev.sims, nan=0.0).tolist()
+        cover = np.array([terms.smoothed_coverage(t) for t in ev.terms],
+                         dtype=np.float32).tolist()
         count = len(chunk.sentences)
+        passage = [float(max(sims)), float(max(cover)), float(i + 1),
+                   float(top_score - hit.score),
+                   math.log(hit.dense_rank) if hit.dense_rank else 7.0,
+                   math.log(hit.lexical_rank) if hit.lexical_rank else 7.0]
         for j, (start, end) in enumerate(chunk.sentences):
             text = chunk.text[start - chunk.start: end - chunk.start]
             terms_j = ev.terms[j]  # == frozenset(tokenize(text))
-            caps = [w.lower() for w in _CAP.findall(text)[1:]]
-            novel_caps = sum(1 for w in caps if w not in asked_caps)
+            caps = _CAP.findall(text)[1:]
+            novel_caps = sum(1 for w in caps if w.lower() not in asked_caps)
             numbers = _NUMBER.findall(text.lower())
             roles = expand_with_roles(text, aliases) if aliases else set()
             where.append((i, j, start, end))
             rows.append([
-                float(sims[j]), 0.0, 0.0, float(cover[j]), 0.0, 0.0,
-                terms.smoothed_coverage(terms_j | roles), _phrase_coverage(pairs, text, terms_j),
-                float(sims[j - 1]) if j > 0 else 0.0,
-                float(sims[j + 1]) if j + 1 < count else 0.0,
-                float(cover[j - 1]) if j > 0 else 0.0,
-                float(cover[j + 1]) if j + 1 < count else 0.0,
-                float(sims.max()), float(cover.max()),
-                float(i + 1), float(top_score - hit.score),
-                math.log(hit.dense_rank) if hit.dense_rank else 7.0,
-                math.log(hit.lexical_rank) if hit.lexical_rank else 7.0,
-                float(j), float(count), 1.0 if chunk.n == 0 and j == 0 else 0.0,
+                sims[j], 0.0, 0.0, cover[j], 0.0, 0.0,
+                terms.smoothed_coverage(terms_j | roles) if roles else cover[j],
+                _phrase_coverage(pairs, text, terms_j),
+                sims[j - 1] if j > 0 else 0.0, sims[j + 1] if j + 1 < count else 0.0,
+                cover[j - 1] if j > 0 else 0.0, cover[j + 1] if j + 1 < count else 0.0,
+                *passage, float(j), float(count), 1.0 if chunk.n == 0 and j == 0 else 0.0,
                 float(len(text.split())), 1.0 if text.rstrip(" \"'”’)").endswith("?") else 0.0,
-                follows_on(question, text), answer_type_bonus(question, text),
+                sequence(text), type_match(text),
                 float(novel_caps), float(sum(1 for n in numbers if n not in asked_numbers)),
                 1.0 if _YEAR.search(text) else 0.0, 1.0 if _MONTH.search(text) else 0.0,
-                _novel_share(terms_j, terms), float(q_words),
-                *(1.0 if kind == t else 0.0 for t in WH_TYPES),
-                sum(1 for n in named if not n & ev.terms[j]) / len(named) if named else 0.0,
+                _novel_share(terms_j, terms), float(q_words), *wh,
+                sum(1 for n in named if not n & terms_j) / len(named) if named else 0.0,
                 _share(terms.clause, ev.terms[j - 1]) if j > 0 else 0.0,
                 _other_modifier(modifiers, text),
             ])
@@ -274,31 +276,37 @@ def _phrase_coverage(pairs: set[tuple[str, str]], text: str, terms: frozenset[st
 _MODIFIED = re.compile(r"\b([A-Z][\w'’-]*)\s+([\w'’-]+)")
 
 
-def _modifiers(question: str) -> list[tuple[str, frozenset[str]]]:
-    """(name, the next word's terms) for each capitalised word of the question but the
-    first: "the Japanese prime minister" -> ("japanese", {"prime"})."""
+def _modifiers(question: str) -> list[tuple[str, frozenset[str], re.Pattern[str]]]:
+    """(name, the next word's terms, a pattern finding the name) for each capitalised word
+    of the question but the first: "the Japanese prime minister" -> ("japanese", {"prime"},
+    ...)."""
     out = []
     for m in _MODIFIED.finditer(question):
         if m.start() == 0:
             continue
         following = word_terms(m.group(2))
         if following:
-            out.append((m.group(1).lower(), following))
+            name = m.group(1).lower()
+            out.append((name, following, re.compile(rf"\b{re.escape(name)}\b")))
     return out
 
 
-def _other_modifier(modifiers: list[tuple[str, frozenset[str]]], text: str) -> float:
+def _other_modifier(modifiers: list[tuple[str, frozenset[str], re.Pattern[str]]],
+                    text: str) -> float:
     """1.0 when the sentence puts another name before a word the question qualifies
     ("Italian Prime Minister" for "the Japanese prime minister") and never the question's."""
     if not modifiers:
         return 0.0
     lower = text.lower()
-    for name, following in modifiers:
-        if re.search(rf"\b{re.escape(name)}\b", lower):
+    pairs: list[tuple[str, frozenset[str]]] | None = None
+    for name, following, pattern in modifiers:
+        if pattern.search(lower):
             continue
-        for m in _MODIFIED.finditer(text):
-            if m.group(1).lower() != name and word_terms(m.group(2)) & following:
-                return 1.0
+        if pairs is None:  # the sentence's (name, next word's terms), read once
+            pairs = [(m.group(1).lower(), word_terms(m.group(2)))
+                     for m in _MODIFIED.finditer(text)]
+        if any(other != name and after & following for other, after in pairs):
+            return 1.0
     return 0.0
 
 

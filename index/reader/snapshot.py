@@ -59,6 +59,7 @@ class IndexReader:
         self._sentence_cache: LRUCache[int, NDArray[np.float32]] = LRUCache(2048)
         self._cache_lock = threading.Lock()  # cachetools' caches are not thread-safe
         self._terms_cache: LRUCache[int, tuple[frozenset[str], ...]] = LRUCache(8192)
+        self._article_cache: LRUCache[str, Article] = LRUCache(256)  # a question reads ~10
         self._articles: list[ArticleRecord] | None = None
         self._article_bm25: LexicalIndex | None = None
         self._article_chunks: NDArray[np.int64] | None = None
@@ -236,13 +237,20 @@ class IndexReader:
 
     def article(self, article_id: str) -> Article:
         """The full article. Raises `ArticleNotFoundError` for an unknown id."""
+        with self._cache_lock:
+            found = self._article_cache.get(article_id)
+        if found is not None:
+            return found
         try:
-            return self._docs.article(article_id)
+            found = self._docs.article(article_id)
         except KeyError:
             raise ArticleNotFoundError(
                 f"no article {article_id!r} in index '{self.index_dir}'; check the id "
                 "against the indexed articles"
             ) from None
+        with self._cache_lock:
+            self._article_cache[article_id] = found
+        return found
 
     def articles(self) -> list[ArticleRecord]:
         """Every indexed article, newest first (undated last)."""
