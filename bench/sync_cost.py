@@ -8,8 +8,10 @@ MiniLM's vectors, computes them in microseconds), so what is left is the sync's 
     PYTHONPATH=OLD_CHECKOUT python bench/sync_cost.py  # the same against another newsqa
 
 Indexes are made of RealTime QA articles (`../shared/data/realtimeqa-2022`, 3,784
-articles, 62,560 chunks); sizes above 3,784 articles repeat them under new ids, with a
-number added to each paragraph so no two are duplicates. The sources are a folder: the
+articles, 62,560 chunks); sizes above 3,784 articles repeat them under new ids, each
+paragraph's words shuffled (seeded), so that no two are duplicates or syndicated copies of
+each other (copies are few in a real archive; repeats kept as copies would make every
+repeated story a group of copies). The sources are a folder: the
 base articles in JSONL files (unchanged, so the sync skips them by its file cache) and the
 added article in a file of its own. An index of more than `--batch` articles is grown by
 one sync per `--batch` articles, as an archive grows (one build of a million chunks would
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import shutil
 import sys
 import time
@@ -44,9 +47,15 @@ def write_articles(n: int, path: Path) -> int:
     for i in range(n):
         article = json.loads(lines[i % len(lines)])
         copy = i // len(lines)
-        if copy:
+        if copy:  # the same words in another order: a new text, not a syndicated copy
             article["_id"] = f"{article['_id']}-{copy}"
-            article["text"] = "\n\n".join(f"{p} ({copy})" for p in article["text"].split("\n\n"))
+            shuffle = random.Random(f"{article['_id']}").shuffle
+            paragraphs = []
+            for paragraph in article["text"].split("\n\n"):
+                words = paragraph.split()
+                shuffle(words)
+                paragraphs.append(" ".join(words))
+            article["text"] = "\n\n".join(paragraphs)
         out.append(json.dumps(article, ensure_ascii=False))
     path.write_text("\n".join(out) + "\n", encoding="utf-8")
     return n

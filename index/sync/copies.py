@@ -50,6 +50,7 @@ MIN_JACCARD = 0.5
 MIN_CONTAINMENT = 0.8
 MIN_SIZE_RATIO = 1 / 3
 MIN_SHINGLES = 20  # shorter texts are never taken for copies: too little to tell
+DIRECT_QUERIES = 16  # up to this many new articles are compared band by band, unhashed
 METHOD = {
     "shingle_words": SHINGLE_WORDS, "num_perm": NUM_PERM, "seed": SEED, "scheme": SCHEME,
     "lsh_threshold": LSH_THRESHOLD, "min_jaccard": MIN_JACCARD,
@@ -203,8 +204,10 @@ def _candidates(
     rows = np.flatnonzero(eligible)
     if not query.any() or len(rows) < 2:
         return found
-    keys = _band_keys(signatures[rows])
     asked = query[rows]
+    if asked.sum() <= DIRECT_QUERIES:
+        return _direct_candidates(signatures[rows], rows, np.flatnonzero(asked))
+    keys = _band_keys(signatures[rows])
     for band in range(keys.shape[1]):
         column = keys[:, band]
         near = np.flatnonzero(np.isin(column, column[asked]))
@@ -219,6 +222,21 @@ def _candidates(
             members = rows[order[start:start + length]]
             for i in members[query[members]].tolist():
                 found.update((min(i, j), max(i, j)) for j in members.tolist() if j != i)
+    return found
+
+
+def _direct_candidates(signatures: NDArray[np.uint32], rows: NDArray[np.int64],
+                       asked: NDArray[np.int64]) -> set[tuple[int, int]]:
+    """`_candidates` for a few query rows (positions `asked` in `signatures`, whose rows
+    are `rows`): each one's bands compared with every row's, without hashing the index."""
+    bands, width = _bands()
+    blocks = signatures[:, : bands * width].reshape(len(signatures), bands, width)
+    found: set[tuple[int, int]] = set()
+    for q in asked.tolist():
+        same = (blocks == blocks[q]).all(axis=2).any(axis=1)
+        same[q] = False
+        i = int(rows[q])
+        found.update((min(i, j), max(i, j)) for j in rows[same].tolist())
     return found
 
 
