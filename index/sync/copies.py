@@ -4,9 +4,11 @@ incrementally.
 
 How: each article's body is cut into shingles (every run of `SHINGLE_WORDS` words, lower
 cased; the headline is left out, outlets change it) and summarised by a MinHash signature
-(`datasketch`, `NUM_PERM` permutations). Candidates are found by locality-sensitive hashing
-of the signatures: `b` bands of `r` rows, the split `datasketch.MinHashLSH` chooses for a
-Jaccard threshold of `LSH_THRESHOLD`; two articles sharing one band are candidates. Every
+(`datasketch`'s affine32 MinHash, `NUM_PERM` permutations, computed here with numpy: a sync
+does not import datasketch, whose import costs 0.3 s; tests check the values bit for bit).
+Candidates are found by locality-sensitive hashing of the signatures: `BANDS` bands of
+`BAND_ROWS` rows, the split `datasketch.MinHashLSH` chooses for a Jaccard threshold of
+`LSH_THRESHOLD`; two articles sharing one band are candidates. Every
 candidate pair is then verified exactly on the shingle sets: a copy when their Jaccard
 similarity is at least `MIN_JACCARD`, or when the shingles they share cover `MIN_CONTAINMENT`
 of the shorter one and the shorter one has at least `MIN_SIZE_RATIO` of the longer one's
@@ -23,6 +25,7 @@ dissolves).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import time
@@ -50,6 +53,7 @@ MIN_JACCARD = 0.5
 MIN_CONTAINMENT = 0.8
 MIN_SIZE_RATIO = 1 / 3
 MIN_SHINGLES = 20  # shorter texts are never taken for copies: too little to tell
+BANDS, BAND_ROWS = 42, 3  # what datasketch.MinHashLSH(threshold=0.25, num_perm=128) picks
 DIRECT_QUERIES = 16  # up to this many new articles are compared band by band, unhashed
 METHOD = {
     "shingle_words": SHINGLE_WORDS, "num_perm": NUM_PERM, "seed": SEED, "scheme": SCHEME,
@@ -177,21 +181,47 @@ def _strings(values: list[str]) -> NDArray[np.str_]:
 
 
 def _sign(sets: list[set[bytes]]) -> list[NDArray[np.uint32]]:
-    if not sets:
-        return []
-    from datasketch import MinHash
-
-    signed = MinHash.bulk(sets, num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
-    return [np.asarray(m.hashvalues, dtype=np.uint32) for m in signed]
+    """datasketch's `MinHash.bulk(sets, num_perm=NUM_PERM, seed=SEED, scheme="affine32")`
+    hash values, computed here with numpy: importing datasketch (and the scipy it loads)
+    took 0.3 s of every sync. Each shingle's SHA-1 (first 4 bytes, little-endian) is
+    mixed by MurmurHash3's finalizer, then each permutation is a * h + b modulo 2^32
+    (`a` odd); the signature is the minimum per permutation (tests check it bit for bit
+    against datasketch)."""
+    a, b = _permutations()
+    out = []
+    for shingle_set in sets:
+        if not shingle_set:
+            out.append(np.full(NUM_PERM, np.iinfo(np.uint32).max, dtype=np.uint32))
+            continue
+        digests = b"".join(hashlib.sha1(s).digest()[:4] for s in shingle_set)
+        h = _fmix32(np.frombuffer(digests, dtype="<u4").astype(np.uint32))
+        out.append((h[:, None] * a[None, :] + b[None, :]).min(axis=0))
+    return out
 
 
 @cache
-def _bands() -> tuple[int, int]:
-    """(bands, rows per band) that `datasketch.MinHashLSH` picks for `LSH_THRESHOLD`."""
-    from datasketch import MinHashLSH
+def _permutations() -> tuple[NDArray[np.uint32], NDArray[np.uint32]]:
+    """datasketch's affine32 permutation parameters for `SEED` and `NUM_PERM`."""
+    gen = np.random.RandomState(SEED)
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b
 
-    lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
-    return int(lsh.b), int(lsh.r)
+
+def _fmix32(h: NDArray[np.uint32]) -> NDArray[np.uint32]:
+    """MurmurHash3's 32-bit finalizer (a bijection), wrapping modulo 2^32."""
+    h = h ^ (h >> np.uint32(16))
+    h = h * np.uint32(0x85EBCA6B)
+    h = h ^ (h >> np.uint32(13))
+    h = h * np.uint32(0xC2B2AE35)
+    return h ^ (h >> np.uint32(16))
+
+
+def _bands() -> tuple[int, int]:
+    """(bands, rows per band): the split `datasketch.MinHashLSH` picks for
+    `LSH_THRESHOLD` and `NUM_PERM` (its false positive and negative weights 0.5 each),
+    fixed here so that a sync does not import datasketch; a test checks they agree."""
+    return BANDS, BAND_ROWS
 
 
 def _candidates(

@@ -214,6 +214,25 @@ def test_copies_of_the_earlier_format_are_read_and_carried_over(tmp_path: Path) 
     assert again.groups == copies.groups and again.pairs == old.pairs
 
 
+def test_signatures_and_bands_are_datasketchs() -> None:
+    """The sync computes datasketch's MinHash (affine32) and LSH split itself, without
+    importing it: the same values, bit for bit."""
+    from datasketch import MinHash, MinHashLSH
+
+    from index.sync import copies
+
+    sets = [shingles(" ".join(BODY)), shingles(BODY[0]), {b"one"}, set(),
+            shingles("Étude déjà vue: naïve café, 12 000 mots — « citation » 東京 ok")]
+    ours = copies._sign(sets)
+    theirs = MinHash.bulk(sets, num_perm=copies.NUM_PERM, seed=copies.SEED,
+                          scheme=copies.SCHEME)
+    for mine, other in zip(ours, theirs, strict=True):
+        assert mine.dtype == np.uint32
+        assert np.array_equal(mine, np.asarray(other.hashvalues, dtype=np.uint32))
+    lsh = MinHashLSH(threshold=copies.LSH_THRESHOLD, num_perm=copies.NUM_PERM)
+    assert copies._bands() == (lsh.b, lsh.r)
+
+
 def test_the_hand_written_fixture_is_detected_exactly() -> None:
     """tests/fixtures/copies: copies with outlets' edits grouped, same-topic stories apart
     (what bench/copies.py measures, kept from regressing)."""
