@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 from index.disk.layout import COPIES_FILE, COPIES_RECORDS_FILE, COPIES_SIGNATURES_FILE
 
 __all__ = ["CopyFolding", "CopyIndex", "CopyRecord", "CopyRecords", "load_copies",
-           "load_copy_groups", "save_copies"]
+           "load_copy_groups", "save_copies", "utf8"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class CopyRecords:
     undated)."""
 
     ids: NDArray[np.str_]
-    hashes: NDArray[np.str_]
+    hashes: NDArray[np.bytes_]  # UTF-8 (hex digests: a byte a character)
     shingles: NDArray[np.int64]
     published: NDArray[np.int64]
     byline: NDArray[np.bool_]
@@ -69,7 +69,8 @@ class CopyRecords:
 
     def __getitem__(self, i: int) -> CopyRecord:
         day = int(self.published[i])
-        return CopyRecord(str(self.ids[i]), str(self.hashes[i]), int(self.shingles[i]),
+        return CopyRecord(str(self.ids[i]), bytes(self.hashes[i]).decode("utf-8"),
+                          int(self.shingles[i]),
                           date.fromordinal(day) if day else None, bool(self.byline[i]),
                           int(self.length[i]))
 
@@ -79,7 +80,7 @@ class CopyRecords:
     @classmethod
     def of(cls, records: Sequence[CopyRecord]) -> CopyRecords:
         """Columns of `records` (which must be in ascending id order)."""
-        return cls(_strings([r.id for r in records]), _strings([r.content_hash for r in records]),
+        return cls(_strings([r.id for r in records]), utf8([r.content_hash for r in records]),
                    np.array([r.shingles for r in records], np.int64),
                    np.array([r.published.toordinal() if r.published else 0 for r in records],
                             np.int64),
@@ -96,6 +97,12 @@ class CopyRecords:
 
 def _strings(values: Sequence[str]) -> NDArray[np.str_]:
     return np.array(values, dtype=str) if len(values) else np.empty(0, dtype="<U1")
+
+
+def utf8(values: Sequence[str]) -> NDArray[np.bytes_]:
+    """`values` as an array of UTF-8 byte strings."""
+    return np.array([v.encode("utf-8") for v in values], dtype=bytes) if len(values) else \
+        np.empty(0, dtype="S1")
 
 
 @dataclass(frozen=True)
@@ -160,7 +167,10 @@ def load_copies(folder: Path) -> CopyIndex | None:
                 key=lambda r: r.id))
         else:
             with np.load(folder / COPIES_RECORDS_FILE, allow_pickle=False) as data:
-                records = CopyRecords(**{name: data[name] for name in CopyRecords.COLUMNS})
+                columns = {name: data[name] for name in CopyRecords.COLUMNS}
+            if columns["hashes"].dtype.kind != "S":  # text, not bytes: compare as bytes
+                columns["hashes"] = utf8([str(h) for h in columns["hashes"].tolist()])
+            records = CopyRecords(**columns)
         pairs = tuple((str(a), str(b), float(j)) for a, b, j in payload["pairs"])
         groups = tuple(tuple(str(i) for i in g) for g in payload["groups"])
         method = dict(payload["method"])

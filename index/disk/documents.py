@@ -56,11 +56,19 @@ class Documents:
             self._row_live.append(chunks)
             rows.append(segment.rows[chunks])
             row_article.append(segment.row_article[chunks] + offset)
-            for position in np.flatnonzero(articles):
-                number = int(offset + position)
-                self.article_index[segment.article_ids[position]] = number
-                source = self._where(segment, int(position))[0]
-                self.by_source.setdefault(source, []).append(number)
+            positions = np.flatnonzero(articles).tolist()
+            ids, sources, moved_to = segment.article_ids, segment.sources, self._moved
+            base = int(offset)
+            for position in positions:  # the hot loop of opening a big index: kept lean
+                aid = ids[position]
+                self.article_index[aid] = base + position
+                moved = moved_to.get(aid) if moved_to else None
+                source = moved[0] if moved else sources[position]
+                found = self.by_source.get(source)
+                if found is None:
+                    self.by_source[source] = [base + position]
+                else:
+                    found.append(base + position)
         self.rows = np.concatenate(rows) if rows else np.empty(0, np.int64)
         self.row_article = np.concatenate(row_article) if rows else np.empty(0, np.int64)
         if len(self.rows) and np.any(np.diff(self.rows) <= 0):
@@ -142,11 +150,15 @@ class Documents:
 
     def entries(self) -> dict[str, tuple[str, str, str | None]]:
         """id -> (content hash, source, url) of every live article."""
-        return {
-            segment.article_ids[p]: (segment.hashes[p], *self._where(segment, int(p)))
-            for segment, live in zip(self.segments, self._article_live, strict=True)
-            for p in np.flatnonzero(live)
-        }
+        out: dict[str, tuple[str, str, str | None]] = {}
+        for segment, live in zip(self.segments, self._article_live, strict=True):
+            ids, hashes, sources, urls = (segment.article_ids, segment.hashes, segment.sources,
+                                          segment.urls)
+            for p in np.flatnonzero(live).tolist():
+                aid = ids[p]
+                moved = self._moved.get(aid) if self._moved else None
+                out[aid] = (hashes[p], *moved) if moved else (hashes[p], sources[p], urls[p])
+        return out
 
     def titles(self, article_ids: Sequence[str]) -> dict[str, str]:
         out: dict[str, str] = {}

@@ -38,7 +38,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from corpus import Article
-from index.disk.copies import CopyIndex, CopyRecord, CopyRecords, load_copies, save_copies
+from index.disk.copies import (
+    CopyIndex,
+    CopyRecord,
+    CopyRecords,
+    load_copies,
+    save_copies,
+    utf8,
+)
 
 __all__ = ["METHOD", "comparison", "detect_copies", "shingles", "write_copies"]
 
@@ -119,7 +126,7 @@ def detect_copies(
     """
     ids = sorted(articles)
     id_col = _strings(ids)
-    hash_col = _strings([articles[i] for i in ids])
+    hash_col = utf8([articles[i] for i in ids])
     usable = previous is not None and previous.method == METHOD
     at = previous.records.positions(id_col) if usable and previous else np.full(len(ids), -1)
     if usable and previous is not None and len(ids):
@@ -163,7 +170,7 @@ def detect_copies(
 
 def _merged(previous: CopyRecords | None, at: NDArray[np.int64], same: NDArray[np.bool_],
             fresh: NDArray[np.int64], new: CopyRecords, ids: NDArray[np.str_],
-            hashes: NDArray[np.str_]) -> CopyRecords:
+            hashes: NDArray[np.bytes_]) -> CopyRecords:
     """The records of `ids`: the previous ones where `same`, the `new` ones (aligned with
     `fresh`) elsewhere."""
     columns = {}

@@ -25,7 +25,8 @@ __all__ = ["FileCache", "FileEntry", "Stamp", "file_stamp"]
 
 logger = logging.getLogger(__name__)
 
-_FORMAT = 1
+_FORMAT = 2
+_READABLE = (1, 2)  # format 1 listed each article as [id, hash, source, url]
 
 Stamp = tuple[int, int, int, int, int]
 """(size, mtime_ns, ctime_ns, inode, device) of a file."""
@@ -77,8 +78,7 @@ class FileCache:
         """Write `folder/sources.json` (not fsynced: a lost cache only costs a re-read)."""
         files = [
             {
-                "path": path, "root": root, "stamp": list(entry.stamp),
-                "articles": [[r.id, r.content_hash, r.source, r.url] for r in entry.refs],
+                "path": path, "root": root, "stamp": list(entry.stamp), **_columns(entry.refs),
                 "skipped": [[s.source, s.line, s.reason] for s in entry.skipped],
             }
             for (path, root), entry in self._entries.items()
@@ -95,7 +95,8 @@ class FileCache:
         path = folder / SOURCES_FILE
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("format") != _FORMAT or data.get("package_version") != package_version():
+            if data.get("format") not in _READABLE or \
+                    data.get("package_version") != package_version():
                 return cache
             for item in data["files"]:
                 cache._entries[(item["path"], item["root"])] = _entry(item)
@@ -105,6 +106,21 @@ class FileCache:
             logger.info("ignoring the source file cache '%s' (%s)", path, e)
             return cls()
         return cache
+
+
+def _columns(refs: tuple[ArticleRef, ...]) -> dict[str, Any]:
+    """A file's articles as columns (one JSON list each, a single value when all its
+    articles share it: a big file's ids and hashes parse much faster than a list per
+    article)."""
+    out: dict[str, Any] = {"ids": [r.id for r in refs], "hashes": [r.content_hash for r in refs]}
+    sources = {r.source for r in refs}
+    if len(sources) == 1:
+        out["source"] = next(iter(sources))
+    else:
+        out["sources"] = [r.source for r in refs]
+    if any(r.url is not None for r in refs):
+        out["urls"] = [r.url for r in refs]
+    return out
 
 
 def _key(file: ArticleFile) -> tuple[str, str | None]:
@@ -117,10 +133,22 @@ def _entry(item: dict[str, Any]) -> FileEntry:
     stamp = tuple(int(x) for x in item["stamp"])
     if len(stamp) != 5:
         raise ValueError(f"bad stamp {item['stamp']!r}")
-    refs = tuple(
-        ArticleRef(str(aid), str(chash), str(source), None if url is None else str(url), file)
-        for aid, chash, source, url in item["articles"]
-    )
+    if "articles" in item:  # format 1: a list per article
+        refs = tuple(
+            ArticleRef(str(aid), str(chash), str(source), None if url is None else str(url),
+                       file)
+            for aid, chash, source, url in item["articles"]
+        )
+    else:
+        ids, hashes = item["ids"], item["hashes"]
+        sources = item["sources"] if "sources" in item else [item["source"]] * len(ids)
+        urls = item["urls"] if "urls" in item else [None] * len(ids)
+        if not len(ids) == len(hashes) == len(sources) == len(urls):
+            raise ValueError("columns of different lengths")
+        refs = tuple(ArticleRef(str(aid), str(chash), str(source),
+                                None if url is None else str(url), file)
+                     for aid, chash, source, url in zip(ids, hashes, sources, urls,
+                                                        strict=True))
     skipped = tuple(
         Skipped(str(source), None if line is None else int(line), str(reason))
         for source, line, reason in item["skipped"]

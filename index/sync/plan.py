@@ -94,9 +94,13 @@ def plan_sync(
     carried = [] if prune else [i for i in previous if i not in by_id and i not in excluded]
     owner = {previous[i].content_hash: i for i in carried}
 
+    as_is = {}
+    for aid, content in hashes.items():
+        old = previous.get(aid)
+        as_is[aid] = old is not None and old.content_hash == content
+
     def indexed_as_is(article: ArticleRef) -> bool:
-        old = previous.get(article.id)
-        return old is not None and old.content_hash == hashes[article.id]
+        return as_is[article.id]
 
     duplicates: dict[str, str] = {}
     # Articles indexed with this content already claim it first, so nothing is re-embedded.

@@ -68,6 +68,24 @@ def test_an_unusable_cache_means_reading_everything(
     assert report.unchanged == ["alpha", "beta", "gamma"] and report.embedded_chunks == 0
 
 
+def test_a_cache_of_the_earlier_format_is_still_used(
+    news_dir: Path, tmp_path: Path, counting: CountingEmbedder, reads: list[str]
+) -> None:
+    """Format 1 listed each article as [id, hash, source, url]; format 2 keeps columns."""
+    build_index(tmp_path / "idx", [news_dir], embedder=counting)
+    path = live_generation(tmp_path / "idx") / SOURCES_FILE
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["format"] == 2 and all("ids" in f and "source" in f for f in data["files"])
+    for f in data["files"]:
+        f["articles"] = [[aid, chash, f["source"], None]
+                         for aid, chash in zip(f.pop("ids"), f.pop("hashes"), strict=True)]
+        del f["source"]
+    path.write_text(json.dumps({**data, "format": 1}), encoding="utf-8")
+    reads.clear()
+    report = build_index(tmp_path / "idx", embedder=counting)
+    assert reads == [] and report.unchanged == ["alpha", "beta", "gamma"]
+
+
 def test_full_rebuild_reads_every_file(
     news_dir: Path, tmp_path: Path, counting: CountingEmbedder, reads: list[str]
 ) -> None:
