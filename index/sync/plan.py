@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from corpus import Article
 from corpus.load import ArticleFile, Skipped
@@ -35,9 +36,9 @@ class ArticleRef:
         return cls(article.id, article.content_hash, article.source, article.url, file, article)
 
 
-@dataclass(frozen=True)
-class PreviousArticle:
-    """What the previous generation knows of an indexed article."""
+class PreviousArticle(NamedTuple):
+    """What the previous generation knows of an indexed article (a named tuple: a big
+    index makes one per article at every sync)."""
 
     content_hash: str
     source: str
@@ -90,42 +91,47 @@ def plan_sync(
         prune: remove previous articles that are no longer in the sources.
     """
     by_id, skipped = _unique_ids(articles, excluded)
-    hashes = {a.id: a.content_hash for a in by_id.values()}
     carried = [] if prune else [i for i in previous if i not in by_id and i not in excluded]
     owner = {previous[i].content_hash: i for i in carried}
-
-    as_is = {}
-    for aid, content in hashes.items():
+    as_is: dict[str, bool] = {}
+    for aid, article in by_id.items():
         old = previous.get(aid)
-        as_is[aid] = old is not None and old.content_hash == content
-
-    def indexed_as_is(article: ArticleRef) -> bool:
-        return as_is[article.id]
-
+        as_is[aid] = old is not None and old.content_hash == article.content_hash
     duplicates: dict[str, str] = {}
     # Articles indexed with this content already claim it first, so nothing is re-embedded.
-    for article in sorted(by_id.values(), key=lambda a: not indexed_as_is(a)):
-        content = hashes[article.id]
-        if content in owner:
-            duplicates[article.id] = owner[content]
+    for first in (True, False):
+        for aid, article in by_id.items():
+            if as_is[aid] is first:
+                content = article.content_hash
+                if content in owner:
+                    duplicates[aid] = owner[content]
+                else:
+                    owner[content] = aid
+    # One pass over the articles (a big index has hundreds of thousands).
+    kept: list[ArticleRef] = []
+    added: list[str] = []
+    changed: list[str] = []
+    unchanged: list[str] = []
+    relocated: list[ArticleRef] = []
+    for aid, article in by_id.items():
+        if aid in duplicates:
+            continue
+        kept.append(article)
+        old = previous.get(aid)
+        if old is None:
+            added.append(aid)
+        elif not as_is[aid]:
+            changed.append(aid)
         else:
-            owner[content] = article.id
-    kept = [a for a in by_id.values() if a.id not in duplicates]
+            unchanged.append(aid)
+            if (article.source, article.url) != (old.source, old.url):
+                relocated.append(article)
     kept_ids = {a.id for a in kept} | set(carried)
-    unchanged = [a for a in kept if indexed_as_is(a)]
     return SyncPlan(
-        kept=kept,
-        added=[a.id for a in kept if a.id not in previous],
-        changed=[a.id for a in kept if a.id in previous and not indexed_as_is(a)],
+        kept=kept, added=added, changed=changed,
         removed=[i for i in previous if i not in kept_ids],
-        unchanged=[a.id for a in unchanged],
-        carried=carried,
-        relocated=[
-            a for a in unchanged
-            if (a.source, a.url) != (previous[a.id].source, previous[a.id].url)
-        ],
-        duplicates=duplicates,
-        skipped=skipped,
+        unchanged=unchanged, carried=carried, relocated=relocated,
+        duplicates=duplicates, skipped=skipped,
     )
 
 

@@ -116,7 +116,8 @@ def _read(index_dir: Path, folder: Path, manifest: Manifest) -> Previous:
         segments = tuple((ref, [_part(root / name) for name in ref.parts])
                          for ref in manifest.segments)
     docs = Documents(opened, deleted, moved)
-    articles = {aid: PreviousArticle(*entry) for aid, entry in docs.entries().items()}
+    entries = docs.entries()
+    articles = dict(zip(entries, map(PreviousArticle._make, entries.values()), strict=True))
     if len(articles) != manifest.counts.articles:
         raise ValueError(f"{len(articles)} articles in the segments, the manifest says "
                          f"{manifest.counts.articles}")
