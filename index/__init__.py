@@ -6,7 +6,7 @@ protocol and its models), `disk` (the files of an index folder), `vectors` (wher
 chunk vectors live), `sync` (building: plan, then write). This module is the public face.
 """
 
-from index.candidates import Candidates, LexicalPass
+from index.candidates import Candidates
 from index.disk.docstore import ArticleRecord
 from index.disk.layout import live_generation
 from index.disk.lexical import tokenize
@@ -49,7 +49,6 @@ __all__ = [
     "IndexNotFoundError",
     "IndexReader",
     "IndexStoreError",
-    "LexicalPass",
     "Manifest",
     "SentenceTransformerEmbedder",
     "VectorStoreError",

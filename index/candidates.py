@@ -10,10 +10,10 @@ from typing import ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from index.disk.bm25 import LexicalIndex, LexicalScores
+from index.disk.bm25 import LexicalIndex
 from index.vectors.base import VectorStore
 
-__all__ = ["Candidates", "LexicalPass", "gather_candidates"]
+__all__ = ["Candidates", "gather_candidates"]
 
 RowFilter = Callable[[NDArray[np.int64]], NDArray[np.bool_]]
 
@@ -37,16 +37,6 @@ class Candidates:
         return len(self.rows)
 
 
-@dataclass(frozen=True, eq=False)
-class LexicalPass:
-    """A query's BM25 over every chunk and every article of one index snapshot, made
-    before its dense search (`IndexReader.lexical_pass`, e.g. while the query is embedded)."""
-
-    query: str
-    chunks: LexicalScores
-    articles: LexicalScores
-
-
 def gather_candidates(
     vectors: VectorStore,
     lexical_index: LexicalIndex,
@@ -57,12 +47,10 @@ def gather_candidates(
     rows: NDArray[np.int64] | None = None,
     hidden: RowFilter | None = None,
     extra: int = 0,
-    scored: LexicalScores | None = None,
 ) -> Candidates:
     """The union of the `k` best chunks of dense and of lexical search, each with both
     scores (see `IndexReader.candidates`). Each list is searched `extra` deeper and the
-    rows `hidden` marks are dropped from it before it is cut to `k`. `scored`: the query's
-    BM25 pass, made beforehand (`LexicalIndex.scores`)."""
+    rows `hidden` marks are dropped from it before it is cut to `k`."""
 
     def visible(found: list[tuple[int, float]]) -> list[tuple[int, float]]:
         if hidden is None or not found:
@@ -73,7 +61,7 @@ def gather_candidates(
     dense = visible(vectors.search(vector, k + extra, rows=rows)) if vector is not None else []
     dense_rows = np.array([r for r, _ in dense], dtype=np.int64)
     lexical, lexical_of_dense = lexical_index.search_and_score(
-        query, k + extra, rows=rows, also=dense_rows, scored=scored)
+        query, k + extra, rows=rows, also=dense_rows)
     lexical = visible(lexical)
     lexical_rows = np.array([r for r, _ in lexical], dtype=np.int64)
     only_lexical = lexical_rows[~np.isin(lexical_rows, dense_rows)]

@@ -7,7 +7,6 @@ import threading
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -140,19 +139,11 @@ class Assistant:
         query = rewrite_query(question, list(history))
         rows = reader.rows_matching(since=since_d, until=until_d, sources=sources,
                                     not_after=as_of_d)
-        lexical = None
-        if self.retrieval.mode == "hybrid":
-            # BM25 needs no vector: score the query while it is embedded (one core each;
-            # the embedding runs on one thread, see _single_threaded_inference).
-            pending = _lexical_pool().submit(reader.lexical_pass, query)
-            vector = self._embed(query)
-            lexical = pending.result()
-        else:
-            vector = self._embed(query) if self.retrieval.mode != "lexical" else None
+        vector = self._embed(query) if self.retrieval.mode != "lexical" else None
         depth = max(top_k, self.answering.passages)
         period = question_period(question, as_of_d)
         retrieved = retrieve_ranked(reader, query, vector, top_k=depth, config=self.retrieval,
-                                    rows=rows, period=period, lexical=lexical)
+                                    rows=rows, period=period)
         answer = compose_answer(
             reader, question, query, vector, retrieved.hits, top_k=top_k,
             config=self.answering, evidence=retrieved.evidence, terms=retrieved.terms,
@@ -330,20 +321,6 @@ def _single_threaded_inference(embedder: Embedder) -> None:
         import torch
 
         torch.set_num_threads(1)
-
-
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _lexical_pool() -> ThreadPoolExecutor:
-    """The threads that score questions' BM25 while they are embedded (shared by every
-    assistant of the process; idle threads cost nothing)."""
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="newsqa-lexical")
-        return _pool
 
 
 def _live_generation(index_dir: Path) -> Path | None:

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from index import Candidates, IndexReader, LexicalPass
+from index import Candidates, IndexReader
 from qa.evidence import ChunkEvidence, QueryTerms, gather_evidence
 from qa.models import ModelFileError, load_model
 
@@ -119,11 +119,11 @@ def zscore(values: NDArray[np.float32]) -> NDArray[np.float32]:
 
 
 def fusion_features(
-    reader: IndexReader, query: str, cands: Candidates, *, lexical: LexicalPass | None = None
+    reader: IndexReader, query: str, cands: Candidates
 ) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
     """(candidates x 3) z-scores of the chunk and article signals, and each candidate's
     article size in chunks."""
-    article = reader.article_lexical(query, cands.rows, lexical=lexical)
+    article = reader.article_lexical(query, cands.rows)
     columns = [zscore(cands.dense), zscore(cands.lexical), zscore(article)]
     return np.stack(columns, axis=1), reader.article_sizes(cands.rows)
 
@@ -137,17 +137,15 @@ def fuse(
     *,
     terms: QueryTerms | None = None,
     prior: NDArray[np.float32] | None = None,
-    lexical: LexicalPass | None = None,
 ) -> Fused:
     """Fuse `cands` for `query` (see the module docstring). `prior` is added to every
-    candidate's score (e.g. a recency preference), aligned with `cands.rows`; `lexical`
-    is the query's BM25 pass, made beforehand."""
+    candidate's score (e.g. a recency preference), aligned with `cands.rows`."""
     n = len(cands)
     if n == 0:
         empty_f, empty_i = np.empty(0, np.float32), np.empty(0, np.int32)
         return Fused(cands.rows, empty_f, empty_f, empty_f, empty_i, empty_i, {})
     terms = terms or QueryTerms.build(reader, query)
-    base, sizes = fusion_features(reader, query, cands, lexical=lexical)
+    base, sizes = fusion_features(reader, query, cands)
     extra = np.zeros(n, np.float32) if prior is None else prior.astype(np.float32)
     first = base @ np.asarray(params.first_stage, np.float32) + extra
     order = np.argsort(-first, kind="stable")

@@ -11,7 +11,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from index import Candidates, IndexReader, LexicalPass
+from index import Candidates, IndexReader
 from qa.errors import QAConfigError
 from qa.evidence import ChunkEvidence, QueryTerms
 from qa.fusion import Fused, FusionParams, fuse, load_fusion
@@ -90,7 +90,6 @@ def retrieve_ranked(
     config: RetrievalConfig | None = None,
     rows: NDArray[np.int64] | None = None,
     period: Period | None = None,
-    lexical: LexicalPass | None = None,
 ) -> Retrieved:
     """Rank chunks for `query`, best first, at most `top_k` of them.
 
@@ -106,14 +105,13 @@ def retrieve_ranked(
         config: retrieval settings; defaults to hybrid with the shipped fusion.
         rows: restrict to these chunk rows (date or source filters); None for all.
         period: prefer articles published in or just before this period (`qa.recency`).
-        lexical: the query's BM25 pass (`IndexReader.lexical_pass`), made beforehand.
     """
     config = config or RetrievalConfig()
     if rows is not None and len(rows) == 0:
         return Retrieved([], {}, None)
     depth = max(config.candidates, top_k)
     vector = query_vector if config.mode != "lexical" else None
-    cands = reader.candidates(query, vector, depth, rows=rows, lexical=lexical)
+    cands = reader.candidates(query, vector, depth, rows=rows)
     prior = None
     if period is not None and len(cands):
         prior = recency_prior(reader.published_days(cands.rows), period, config.recency_params(),
@@ -121,7 +119,7 @@ def retrieve_ranked(
     if config.mode == "hybrid" and vector is not None:
         terms = QueryTerms.build(reader, query)
         fused = fuse(reader, query, vector, cands, config.fusion_params(), terms=terms,
-                     prior=prior, lexical=lexical)
+                     prior=prior)
         return Retrieved(_dedupe(reader, fused, top_k), fused.evidence, terms)
     return Retrieved(_dedupe(reader, _single(cands, config.mode, prior), top_k), {}, None)
 

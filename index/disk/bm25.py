@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from index.disk.lexical import K1, B, LexicalSegment, tokenize
 
-__all__ = ["LexicalIndex", "LexicalPart", "LexicalScores"]
+__all__ = ["LexicalIndex", "LexicalPart"]
 
 
 @dataclass(frozen=True)
@@ -36,15 +36,6 @@ class LexicalPart:
     @property
     def rows(self) -> NDArray[np.int64]:
         return self.segment.rows + self.offset if self.offset else self.segment.rows
-
-
-@dataclass(frozen=True, eq=False)
-class LexicalScores:
-    """One query's BM25 over an index: per part holding a query term, its rows and their
-    scores (0 for documents without the terms and tombstoned ones)."""
-
-    query: str
-    parts: tuple[tuple[NDArray[np.int64], NDArray[np.float32]], ...]
 
 
 class LexicalIndex:
@@ -94,19 +85,23 @@ class LexicalIndex:
         *,
         rows: NDArray[np.int64] | None = None,
         also: NDArray[np.int64] | None = None,
-        scored: LexicalScores | None = None,
     ) -> tuple[list[tuple[int, float]], NDArray[np.float32]]:
         """`search`, plus the BM25 score of each row of `also` (0.0 for a row sharing no
-        term with the query or not in the index), from the same scoring pass (`scored`:
-        that pass, made earlier by `scores(query)`)."""
+        term with the query or not in the index), from the same scoring pass."""
         also_rows = np.empty(0, np.int64) if also is None else np.asarray(also, np.int64)
-        scored = scored if scored is not None else self.scores(query)
-        if not scored.parts:
+        terms = tokenize(query)
+        df = self._frequencies(list(dict.fromkeys(terms))) if self.size else {}
+        terms = [t for t in terms if t in df]
+        if not self.size or not terms:
             return [], np.zeros(len(also_rows), dtype=np.float32)
+        weights = {t: np.float32(_idf(df[t], self.size)) for t in df}
         wanted = None if rows is None else np.unique(np.asarray(rows, dtype=np.int64))
         found_rows, found_scores = [], []
         also_scores = np.zeros(len(also_rows), dtype=np.float32)
-        for part_rows, scores in scored.parts:
+        for part, part_rows in zip(self._parts, self._rows, strict=True):
+            scores = self._scores(part, terms, weights)
+            if scores is None:
+                continue
             hit, at = _positions(part_rows, also_rows)
             also_scores[hit] = scores[at]
             if k > 0:
@@ -119,26 +114,9 @@ class LexicalIndex:
             return [], also_scores
         return _top(np.concatenate(found_rows), np.concatenate(found_scores), k), also_scores
 
-    def scores(self, query: str) -> LexicalScores:
-        """BM25 of `query` for every document (the pass `search_and_score` selects from;
-        made apart so that it can run while the query is embedded)."""
-        terms = tokenize(query)
-        df = self._frequencies(list(dict.fromkeys(terms))) if self.size else {}
-        terms = [t for t in terms if t in df]
-        if not self.size or not terms:
-            return LexicalScores(query, ())
-        weights = {t: np.float32(_idf(df[t], self.size)) for t in df}
-        parts = []
-        for part, part_rows in zip(self._parts, self._rows, strict=True):
-            scores = self._scores(part, terms, weights)
-            if scores is not None:
-                parts.append((part_rows, scores))
-        return LexicalScores(query, tuple(parts))
-
-    def score_rows(self, query: str, rows: NDArray[np.int64], *,
-                   scored: LexicalScores | None = None) -> NDArray[np.float32]:
+    def score_rows(self, query: str, rows: NDArray[np.int64]) -> NDArray[np.float32]:
         """BM25 of `query` for each of `rows` (0.0 for rows not in the index)."""
-        return self.search_and_score(query, 0, also=rows, scored=scored)[1]
+        return self.search_and_score(query, 0, also=rows)[1]
 
     def _frequencies(self, terms: list[str]) -> dict[str, int]:
         """Live document frequency of each of `terms` found in some segment."""

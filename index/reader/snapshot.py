@@ -13,7 +13,7 @@ from cachetools import LRUCache
 from numpy.typing import NDArray
 
 from corpus import Article, Chunk
-from index.candidates import Candidates, LexicalPass, gather_candidates
+from index.candidates import Candidates, gather_candidates
 from index.disk.bm25 import LexicalIndex
 from index.disk.copies import CopyFolding, load_copy_groups
 from index.disk.docstore import ArticleRecord
@@ -146,41 +146,25 @@ class IndexReader:
         k: int,
         *,
         rows: NDArray[np.int64] | None = None,
-        lexical: LexicalPass | None = None,
     ) -> Candidates:
         """The union of the `k` best chunks of dense and of lexical search, each with both
         scores: a chunk found by one retriever only is scored exactly by the other (its
         cosine from the stored vector, its BM25 from the stored counts), so fusion never
         has to guess a missing score. `vector` None means lexical search only. Only one
-        copy of a syndicated story is searched (`rows_matching`'s rows are folded).
-        `lexical`: this snapshot's `lexical_pass(query)`, made beforehand."""
+        copy of a syndicated story is searched (`rows_matching`'s rows are folded)."""
         hidden, extra = None, 0
         if rows is None and self._hidden_rows:  # rows from rows_matching are folded already
             hidden, extra = self._hidden_rows_of, min(k, self._hidden_rows)
-        scored = lexical.chunks if lexical is not None and lexical.query == query else None
         return gather_candidates(self._vectors, self._lexical, query, vector, k, rows=rows,
-                                 hidden=hidden, extra=extra, scored=scored)
+                                 hidden=hidden, extra=extra)
 
-    def lexical_pass(self, query: str) -> LexicalPass:
-        """`query`'s BM25 over every chunk and every article, for `candidates` and
-        `article_lexical` to select from: it needs no vector, so it can be made while the
-        query is embedded."""
-        return LexicalPass(query, self._lexical.scores(query),
-                           self._article_lexical_index().scores(query))
-
-    def article_lexical(self, query: str, rows: NDArray[np.int64], *,
-                        lexical: LexicalPass | None = None) -> NDArray[np.float32]:
+    def article_lexical(self, query: str, rows: NDArray[np.int64]) -> NDArray[np.float32]:
         """BM25 of `query` for the article of each of `rows`, the article being all its
         chunks' text (computed from the chunks' counts, made in memory on first use)."""
-        scored = lexical.articles if lexical is not None and lexical.query == query else None
-        return self._article_lexical_index().score_rows(query, self._articles_of(rows),
-                                                        scored=scored)
-
-    def _article_lexical_index(self) -> LexicalIndex:
         with self._article_lock:
             if self._article_bm25 is None:
                 self._article_bm25 = self._docs.article_lexical()
-            return self._article_bm25
+        return self._article_bm25.score_rows(query, self._articles_of(rows))
 
     def article_sizes(self, rows: NDArray[np.int64]) -> NDArray[np.int64]:
         """How many chunks the article of each of `rows` has."""

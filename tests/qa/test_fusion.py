@@ -45,24 +45,6 @@ def port_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "index"
 
 
-def test_a_lexical_pass_made_beforehand_gives_the_same_candidates(port_index: Path) -> None:
-    """`Assistant.ask` scores BM25 while the question is embedded: the candidates and the
-    article scores from that pass equal those computed after; a pass for another query
-    is not used."""
-    reader = open_index(port_index)
-    query = "How many percent raise did the union accept?"
-    vector = SkewedEmbedder().encode([query])[0]
-    plain = reader.candidates(query, vector, 5)
-    lexical = reader.lexical_pass(query)
-    for other in (lexical, reader.lexical_pass("markets and weather")):
-        cands = reader.candidates(query, vector, 5, lexical=other)
-        for field in ("rows", "dense", "lexical", "dense_rank", "lexical_rank"):
-            assert np.array_equal(getattr(cands, field), getattr(plain, field))
-        assert np.array_equal(reader.article_lexical(query, plain.rows, lexical=other),
-                              reader.article_lexical(query, plain.rows))
-    assert reader.lexical_pass("zzzz qqqq").chunks.parts == ()  # no term in the index
-
-
 def test_candidates_carry_both_scores_exactly(port_index: Path) -> None:
     reader = open_index(port_index)
     query = "How many percent raise did the union accept?"
