@@ -393,3 +393,24 @@ def test_bm25_takes_the_new_chunks_terms_from_ingest(
     build_index(tmp_path / "fresh", [news_dir], embedder=HashEmbedder())
     queries = ["ferry terminal", "comet telescope", "river park council"]
     assert _lexical_hits(tmp_path / "idx", queries) == _lexical_hits(tmp_path / "fresh", queries)
+
+
+def test_a_sync_reads_the_articles_facets_from_an_index(news_dir: Path, tmp_path: Path) -> None:
+    """Each sync reads (id, date, source, url, hash) of every article: a segment keeps them
+    in a covering index, not interleaved with the texts; the order is still the rows'."""
+    import sqlite3
+
+    from index.disk.docstore import DocStore
+
+    build_index(tmp_path / "idx", [news_dir], embedder=HashEmbedder())
+    (path,) = (tmp_path / "idx" / "segments").glob("seg-*/docs.sqlite")
+    with sqlite3.connect(path) as conn:
+        plan = conn.execute("EXPLAIN QUERY PLAN SELECT rowid, id, published, source, url, "
+                            "content_hash FROM articles").fetchall()
+        in_rowid_order = [r[0] for r in conn.execute("SELECT id FROM articles ORDER BY rowid")]
+    assert "COVERING INDEX articles_facets" in " ".join(str(step[-1]) for step in plan)
+    store = DocStore(path)
+    try:
+        assert [f[0] for f in store.article_facets()] == in_rowid_order
+    finally:
+        store.close()
