@@ -10,6 +10,7 @@ segment of a row is found by bisection.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date
@@ -48,33 +49,57 @@ class Documents:
                                  for s in self.segments], dtype=np.int64)
         rows, row_article = [], []
         self._article_live, self._row_live = [], []
-        self.article_index: dict[str, int] = {}
-        self.by_source: dict[str, list[int]] = {}
         for offset, segment in zip(self._offsets, self.segments, strict=False):
             articles, chunks = segment.live(deleted.get(segment.name, frozenset()))
             self._article_live.append(articles)
             self._row_live.append(chunks)
             rows.append(segment.rows[chunks])
             row_article.append(segment.row_article[chunks] + offset)
-            positions = np.flatnonzero(articles).tolist()
-            ids, sources, moved_to = segment.article_ids, segment.sources, self._moved
-            base = int(offset)
-            for position in positions:  # the hot loop of opening a big index: kept lean
-                aid = ids[position]
-                self.article_index[aid] = base + position
-                moved = moved_to.get(aid) if moved_to else None
-                source = moved[0] if moved else sources[position]
-                found = self.by_source.get(source)
-                if found is None:
-                    self.by_source[source] = [base + position]
-                else:
-                    found.append(base + position)
+        self._maps: tuple[dict[str, int], dict[str, list[int]]] | None = None
+        self._maps_lock = threading.Lock()
         self.rows = np.concatenate(rows) if rows else np.empty(0, np.int64)
         self.row_article = np.concatenate(row_article) if rows else np.empty(0, np.int64)
         if len(self.rows) and np.any(np.diff(self.rows) <= 0):
             raise ValueError("the segments' chunk rows overlap")
         self.published = (np.concatenate([s.published for s in self.segments])
                           if self.segments else np.empty(0, np.int64))
+
+    @property
+    def article_index(self) -> dict[str, int]:
+        """Id -> article number of every live article (made on first use: a sync that
+        only lists the articles never needs it)."""
+        return self._article_maps()[0]
+
+    @property
+    def by_source(self) -> dict[str, list[int]]:
+        """Source -> the numbers of its live articles."""
+        return self._article_maps()[1]
+
+    def _article_maps(self) -> tuple[dict[str, int], dict[str, list[int]]]:
+        with self._maps_lock:
+            if self._maps is None:
+                self._maps = self._make_maps()
+            return self._maps
+
+    def _make_maps(self) -> tuple[dict[str, int], dict[str, list[int]]]:
+        article_index: dict[str, int] = {}
+        by_source: dict[str, list[int]] = {}
+        for offset, segment, articles in zip(self._offsets, self.segments, self._article_live,
+                                             strict=False):
+            positions = np.flatnonzero(articles).tolist()
+            ids, sources, moved_to = segment.article_ids, segment.sources, self._moved
+            base = int(offset)
+            for position in positions:  # the hot loop of opening a big index: kept lean
+                aid = ids[position]
+                article_index[aid] = base + position
+                moved = moved_to.get(aid) if moved_to else None
+                source = moved[0] if moved else sources[position]
+                found = by_source.get(source)
+                if found is None:
+                    by_source[source] = [base + position]
+                else:
+                    found.append(base + position)
+        return article_index, by_source
 
     @property
     def article_count(self) -> int:
@@ -117,6 +142,12 @@ class Documents:
         return found
 
     def _locate(self, article_id: str) -> tuple[Segment, int]:
+        if self._maps is None:  # a few lookups need no map of every article
+            for segment, live in zip(self.segments, self._article_live, strict=True):
+                position = segment.positions.get(article_id)
+                if position is not None and live[position]:
+                    return segment, position
+            raise KeyError(article_id)
         number = self.article_index[article_id]  # KeyError for an unknown id
         index = int(np.searchsorted(self._offsets, number, side="right")) - 1
         return self.segments[index], number - int(self._offsets[index])
