@@ -259,18 +259,22 @@ def abstain_score(
 
 def phrase_coverage(query_tokens: list[str], tokens: list[str]) -> float:
     """Share of the query's consecutive term pairs that the sentence's terms also hold."""
-    pairs = set(itertools.pairwise(query_tokens))
-    if not pairs:
-        return 0.0
-    return len(pairs & set(itertools.pairwise(tokens))) / len(pairs)
+    return _pairs_share(set(itertools.pairwise(query_tokens)), tokens)
 
 
 def _phrase_coverage(pairs: set[tuple[str, str]], text: str, terms: frozenset[str]) -> float:
     """`phrase_coverage`, tokenizing the sentence only when its terms hold both words of
     a pair (otherwise no pair can occur in it)."""
-    if not pairs or not any(a in terms and b in terms for a, b in pairs):
+    if not any(a in terms and b in terms for a, b in pairs):
         return 0.0
-    return len(pairs & set(itertools.pairwise(tokenize(text)))) / len(pairs)
+    return _pairs_share(pairs, tokenize(text))
+
+
+def _pairs_share(pairs: set[tuple[str, str]], tokens: list[str]) -> float:
+    """Share of `pairs` that occur as consecutive `tokens`."""
+    if not pairs:
+        return 0.0
+    return len(pairs & set(itertools.pairwise(tokens))) / len(pairs)
 
 
 _MODIFIED = re.compile(r"\b([A-Z][\w'’-]*)\s+([\w'’-]+)")

@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 from index.disk.layout import COPIES_FILE, COPIES_RECORDS_FILE, COPIES_SIGNATURES_FILE
 
 __all__ = ["CopyFolding", "CopyIndex", "CopyRecord", "CopyRecords", "load_copies",
-           "load_copy_groups", "save_copies", "utf8"]
+           "load_copy_groups", "save_copies", "strings", "utf8"]
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class CopyRecords:
     @classmethod
     def of(cls, records: Sequence[CopyRecord]) -> CopyRecords:
         """Columns of `records` (which must be in ascending id order)."""
-        return cls(_strings([r.id for r in records]), utf8([r.content_hash for r in records]),
+        return cls(strings([r.id for r in records]), utf8([r.content_hash for r in records]),
                    np.array([r.shingles for r in records], np.int64),
                    np.array([r.published.toordinal() if r.published else 0 for r in records],
                             np.int64),
@@ -95,7 +95,8 @@ class CopyRecords:
         return np.where(self.ids[at] == ids, at, -1).astype(np.int64)
 
 
-def _strings(values: Sequence[str]) -> NDArray[np.str_]:
+def strings(values: Sequence[str]) -> NDArray[np.str_]:
+    """`values` as a numpy string array (an empty one when there are none)."""
     return np.array(values, dtype=str) if len(values) else np.empty(0, dtype="<U1")
 
 

@@ -44,6 +44,7 @@ from index.disk.copies import (
     CopyRecords,
     load_copies,
     save_copies,
+    strings,
     utf8,
 )
 
@@ -125,15 +126,13 @@ def detect_copies(
     few array passes over the index's articles.
     """
     ids = sorted(articles)
-    id_col = _strings(ids)
+    id_col = strings(ids)
     hash_col = utf8([articles[i] for i in ids])
-    usable = previous is not None and previous.method == METHOD
-    at = previous.records.positions(id_col) if usable and previous else np.full(len(ids), -1)
-    if usable and previous is not None and len(ids):
-        same = at >= 0
-        same[same] = previous.records.hashes[at[same]] == hash_col[same]
-    else:
-        same = np.zeros(len(ids), dtype=bool)
+    prior = previous if previous is not None and previous.method == METHOD else None
+    at = prior.records.positions(id_col) if prior is not None else np.full(len(ids), -1)
+    same = at >= 0
+    if prior is not None:
+        same[same] = prior.records.hashes[at[same]] == hash_col[same]
     fresh = np.flatnonzero(~same)
     sets: dict[str, set[bytes]] = {}
     new_records = []
@@ -143,17 +142,17 @@ def detect_copies(
         sets[aid] = shingles(article.text)
         new_records.append(CopyRecord(aid, articles[aid], len(sets[aid]), article.published,
                                       bool(article.byline), len(article.text)))
-    records = _merged(previous.records if usable and previous else None, at, same, fresh,
+    records = _merged(prior.records if prior is not None else None, at, same, fresh,
                       CopyRecords.of(new_records), id_col, hash_col)
-    if same.any() and previous is not None:  # one gather (a masked copy is 5x slower)
-        signatures = np.take(previous.signatures, np.where(same, at, 0), axis=0)
+    if prior is not None and same.any():  # one gather (a masked copy is 5x slower)
+        signatures = np.take(prior.signatures, np.where(same, at, 0), axis=0)
     else:
         signatures = np.zeros((len(ids), NUM_PERM), dtype=np.uint32)
     if len(fresh):
         signatures[fresh] = np.array(_sign([sets[ids[k]] for k in fresh.tolist()]),
                                      dtype=np.uint32).reshape(len(fresh), NUM_PERM)
     kept = set(id_col[same].tolist())
-    pairs = {(a, b): j for a, b, j in (previous.pairs if usable and previous else ())
+    pairs = {(a, b): j for a, b, j in (prior.pairs if prior is not None else ())
              if a in kept and b in kept}
     eligible = records.shingles >= MIN_SHINGLES
     for x, y in sorted(_candidates(signatures, ~same & eligible, eligible)):
@@ -182,10 +181,6 @@ def _merged(previous: CopyRecords | None, at: NDArray[np.int64], same: NDArray[n
         column[fresh] = getattr(new, name)
         columns[name] = column
     return CopyRecords(ids, hashes, **columns)
-
-
-def _strings(values: list[str]) -> NDArray[np.str_]:
-    return np.array(values, dtype=str) if values else np.empty(0, dtype="<U1")
 
 
 def _sign(sets: list[set[bytes]]) -> list[NDArray[np.uint32]]:
@@ -309,7 +304,7 @@ def _groups(
     members: dict[str, list[str]] = {}
     for x in parent:
         members.setdefault(root(x), []).append(x)
-    found = dict(zip(parent, records.positions(_strings(list(parent))).tolist(), strict=True))
+    found = dict(zip(parent, records.positions(strings(list(parent))).tolist(), strict=True))
     groups = [tuple(sorted(m, key=lambda i: _preference(records[found[i]]))) for m in
               members.values()]
     return tuple(sorted(groups))

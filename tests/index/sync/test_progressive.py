@@ -26,16 +26,21 @@ TOPICS = ("harbor ferry", "council budget", "comet telescope", "railway strike",
 QUERIES = ("ferry harbor", "budget vote", "comet", "flood river", "wind turbines museum")
 
 
-@pytest.fixture
-def many(tmp_path: Path) -> Path:
-    """24 articles of one chunk each."""
-    folder = tmp_path / "many"
+def write_many(folder: Path) -> None:
+    """24 articles of one chunk each into `folder`."""
     for n in range(24):
         topic = TOPICS[n % len(TOPICS)]
         write_news(folder, f"a{n:02d}", f"Story {n} on the {topic}",
                    f"Officials said the {topic} plan number {n} was approved on Monday.",
                    f"Residents of district {n} welcomed the {topic} decision.",
                    date=f"2025-03-{n + 1:02d}")
+
+
+@pytest.fixture
+def many(tmp_path: Path) -> Path:
+    """24 articles of one chunk each."""
+    folder = tmp_path / "many"
+    write_many(folder)
     return folder
 
 
@@ -134,12 +139,7 @@ def test_readers_see_only_complete_generations(many: Path, tmp_path: Path) -> No
 def one_shot(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, tuple]:
     root = tmp_path_factory.mktemp("oneshot")
     folder = root / "many"
-    for n in range(24):
-        topic = TOPICS[n % len(TOPICS)]
-        write_news(folder, f"a{n:02d}", f"Story {n} on the {topic}",
-                   f"Officials said the {topic} plan number {n} was approved on Monday.",
-                   f"Residents of district {n} welcomed the {topic} decision.",
-                   date=f"2025-03-{n + 1:02d}")
+    write_many(folder)
     build_index(root / "idx", [folder], embedder=HashEmbedder(),
                 checkpoints=CheckpointPolicy(min_chunks=10**9))
     return folder, contents(root / "idx")
