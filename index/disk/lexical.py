@@ -70,13 +70,36 @@ def tokenize(text: str) -> list[str]:
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
     text = text.lower()
-    words = [w for w in _PART_RE.findall(text) if w not in _STOPWORDS]
+    stems = _STEMS if len(_STEMS) < _STEMS_MAX else _reset_stems()
+    out = []
+    for word in _PART_RE.findall(text):
+        stem = stems.get(word)
+        if stem is None:  # "" marks a stopword
+            stem = stems[word] = "" if word in _STOPWORDS else _stemmer().stemWord(word)
+        if stem:
+            out.append(stem)
     # Only whitespace-separated pieces with a hyphen can hold a compound; matching the
     # compound pattern over the whole text instead backtracks on every word (10x slower).
-    for piece in text.split():
-        if "-" in piece or "\u2010" in piece or "\u2011" in piece:
-            words.extend(_HYPHEN_RE.sub("", w) for w in _COMPOUND_RE.findall(piece))
-    return _stemmer().stemWords(words) if words else []
+    if "-" in text or "\u2010" in text or "\u2011" in text:
+        compounds = [_HYPHEN_RE.sub("", w) for piece in text.split()
+                     if "-" in piece or "\u2010" in piece or "\u2011" in piece
+                     for w in _COMPOUND_RE.findall(piece)]
+        if compounds:
+            out.extend(_stemmer().stemWords(compounds))
+    return out
+
+
+# Each lower-cased word's stem ("" for a stopword): a word's stem never changes, and the
+# dictionary lookup is what makes tokenizing cheap (sentences repeat their words). Reset
+# when full rather than evicted one by one; replaced whole, so threads need no lock.
+_STEMS_MAX = 200_000
+_STEMS: dict[str, str] = {}
+
+
+def _reset_stems() -> dict[str, str]:
+    global _STEMS
+    _STEMS = {}
+    return _STEMS
 
 
 def _stemmer() -> Stemmer.Stemmer:

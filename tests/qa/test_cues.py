@@ -26,6 +26,25 @@ def test_roles_stand_in_for_surnames() -> None:
     assert expand_with_roles("Nobody named here", aliases) == set()
 
 
+def test_introductions_are_the_patterns_matches() -> None:
+    """The role-first scan finds what the introduction pattern finds anywhere in a text:
+    random texts of roles, capitalised words and fillers, with words glued together."""
+    import random
+
+    from qa.aliases import _INTRODUCTION, introductions
+
+    rnd = random.Random(7)
+    pieces = ["Prime Minister", "Deputy Prime Minister", "Minister", "President",
+              "Vice President", "Sen.", "Crown Prince", "Italian", "National", "Security",
+              "Giorgia", "Meloni", "McDonald", "O'Neil-Smith", "Lee", "Jae", "the", "of",
+              "said", ",", ".", "\n", "ex"]
+    for _ in range(3000):
+        words = [rnd.choice(pieces) for _ in range(rnd.randint(1, 14))]
+        text = "".join(w + rnd.choice([" ", " ", " ", "", "  "]) for w in words)
+        expected = [(m.span(), m.groups()) for m in _INTRODUCTION.finditer(text)]
+        assert [(m.span(), m.groups()) for m in introductions(text)] == expected, text
+
+
 def test_roles_do_not_cross_lines() -> None:
     assert "kim" not in role_aliases("SARAH KIM\nPresident Lee Jae Myung will travel.")
 

@@ -27,6 +27,22 @@ def test_tokenize(text: str, expected: list[str]) -> None:
     assert tokenize(text) == expected
 
 
+def test_tokenize_stem_cache_gives_the_stemmers_terms(monkeypatch: pytest.MonkeyPatch) -> None:
+    import Stemmer
+
+    from index.disk import lexical
+
+    stemmer = Stemmer.Stemmer("english")
+    text = "Running runners ran; the well-known runner's runs, running again"
+    plain = [w for w in lexical._PART_RE.findall(text.lower()) if w not in lexical._STOPWORDS]
+    expected = stemmer.stemWords([*plain, "wellknown"])
+    assert tokenize(text) == expected
+    assert tokenize(text) == expected  # now from the cache
+    monkeypatch.setattr(lexical, "_STEMS_MAX", 2)  # full: the cache starts again
+    assert tokenize(text) == expected
+    assert len(lexical._STEMS) <= len(set(lexical._PART_RE.findall(text.lower())))
+
+
 def test_tokenize_is_shared_by_documents_and_queries() -> None:
     assert set(tokenize("Who visited Horyuji?")) & set(tokenize("the Horyu-ji temple"))
 
