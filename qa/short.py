@@ -145,7 +145,8 @@ def span_features(question: str, text: str) -> tuple[list[tuple[int, int]],
     """Candidate spans of `text` (character offsets), the words, and their feature rows.
 
     Every feature is a per-word flag or count combined over the span's words by prefix
-    sums, so a sentence's few hundred spans cost array operations, not Python loops."""
+    sums, so a sentence's few hundred spans cost array operations, not Python loops. Spans
+    with a stopword at an edge are left out when others remain (`stopword_edge` is then 0)."""
     words, spans = candidate_spans(text)
     if not spans:
         return [], words, np.zeros((0, len(SHORT_FEATURES)), np.float32)
@@ -179,6 +180,13 @@ def span_features(question: str, text: str) -> tuple[list[tuple[int, int]],
     runs = np.asarray(_runs(caps.astype(bool).tolist()), np.int64)
 
     pair = np.asarray(spans, np.int64)
+    # Spans that start or end on a stopword ("of the council") are half of the candidates
+    # and never a better answer than the span without it (SQuAD's choose part: the same EM):
+    # left out unless nothing else is left.
+    edged = (edge_stop[pair[:, 0]] > 0) | (edge_stop[pair[:, 1]] > 0)
+    if not edged.all():
+        pair = pair[~edged]
+        spans = [spans[k] for k in np.flatnonzero(~edged)]
     i, j = pair[:, 0], pair[:, 1]
     length = (j - i + 1).astype(np.float64)
 
