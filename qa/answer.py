@@ -38,7 +38,8 @@ class AnswerConfig:
     """Answer composition settings.
 
     Attributes:
-        passages: how many top passages have their sentences scored.
+        passages: how many top passages have their sentences scored; None: the
+            selector's (chosen on dev questions with it).
         pair_ratio: quote the adjacent sentence too (same paragraph) when the selector
             gives it at least this share of the best sentence's probability: the answer is
             then likely to span or straddle the two; None: the selector's (chosen on dev
@@ -49,12 +50,19 @@ class AnswerConfig:
         selector / short: the models; None loads the shipped ones (`qa/models`).
     """
 
-    passages: int = 8
+    passages: int | None = None
     pair_ratio: float | None = None
     agree_similarity: float = 0.9
     related: int = 3
     selector: Selector | None = None
     short: ShortModel | None = None
+
+
+def scored_passages(config: AnswerConfig) -> int:
+    """How many top passages `compose_answer` scores the sentences of."""
+    if config.passages is not None:
+        return config.passages
+    return (config.selector or load_selector()).passages
 
 
 def compose_answer(
@@ -81,7 +89,7 @@ def compose_answer(
         if byline is not None:
             return byline
     selector = config.selector or load_selector()
-    top = hits[: config.passages]
+    top = hits[: scored_passages(config)]
     scored, x = score_sentences(reader, question, query, query_vector, top, selector=selector,
                                 evidence=evidence, terms=terms)
     confidence = abstain_score(selector, scored, x, top)

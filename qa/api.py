@@ -28,7 +28,7 @@ from index import (
     open_index,
     remove_articles,
 )
-from qa.answer import AnswerConfig, compose_answer
+from qa.answer import AnswerConfig, compose_answer, scored_passages
 from qa.errors import QAConfigError, QuestionError
 from qa.followup import rewrite_query
 from qa.recency import question_period
@@ -140,7 +140,7 @@ class Assistant:
         rows = reader.rows_matching(since=since_d, until=until_d, sources=sources,
                                     not_after=as_of_d)
         vector = self._embed(query) if self.retrieval.mode != "lexical" else None
-        depth = max(top_k, self.answering.passages)
+        depth = max(top_k, scored_passages(self.answering))
         period = question_period(question, as_of_d)
         retrieved = retrieve_ranked(reader, query, vector, top_k=depth, config=self.retrieval,
                                     rows=rows, period=period)

@@ -60,9 +60,15 @@ _WH = [
     ("what", re.compile(r"\bwhat\b", re.I)),
 ]
 _CAP = re.compile(r"\b[A-Z][\w'’-]*")
-_NUMBER = re.compile(r"\d[\d,.]*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|"
-                     r"eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|"
-                     r"billion|dozen)\b", re.I)
+_NUMBER_WORDS_LIST = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+                      "ten", "eleven", "twelve", "twenty", "thirty", "forty", "fifty",
+                      "hundred", "thousand", "million", "billion", "dozen")
+_NUMBER_WORDS = re.compile(rf"\b(?:{'|'.join(_NUMBER_WORDS_LIST)})\b", re.I)
+_NUMBER = re.compile(rf"\d[\d,.]*|{_NUMBER_WORDS.pattern}", re.I)
+# The same matches as _NUMBER in two passes: digits (a fast scan), then number words only
+# when the sentence's terms hold one (a word _NUMBER finds is always among its terms).
+_DIGITS = re.compile(r"\d[\d,.]*")
+_NUMBER_STEMS = frozenset(t for w in _NUMBER_WORDS_LIST for t in tokenize(w))
 _YEAR = re.compile(r"\b(1[5-9]|20)\d\d\b")
 _MONTH = re.compile(r"\b(January|February|March|April|May|June|July|August|September|"
                     r"October|November|December|Jan\.|Feb\.|Aug\.|Sept\.|Oct\.|Nov\.|Dec\.)")
@@ -92,6 +98,7 @@ class Selector:
     abstain_bias: float
     threshold: float
     pair_ratio: float = 0.5  # quote the next sentence too at this share of the best's probability
+    passages: int = 8  # how many top passages have their sentences scored
 
     def predict(self, x: NDArray[np.float32]) -> NDArray[np.float64]:
         return self.trees.predict(x)
@@ -110,7 +117,9 @@ def load_selector(path: Path | None = None) -> Selector:
         abstain = params["abstain"]
         weights = tuple(float(w) for w in abstain["weights"])
         selector = Selector(trees, weights, float(abstain["bias"]), float(abstain["threshold"]),
-                            float(params.get("pair_ratio", 0.5)))
+                            float(params.get("pair_ratio", 0.5)), int(params.get("passages", 8)))
+        if selector.passages < 1:
+            raise ValueError(f"passages must be at least 1, not {selector.passages}")
         features = tuple(abstain["features"])
     except (KeyError, TypeError, ValueError) as e:
         raise ModelFileError(f"the selector model is invalid ({e}); retrain it with "
@@ -164,7 +173,7 @@ def sentence_features(
     for i, hit in enumerate(hits):
         chunk, ev = hit.chunk, evidence[hit.row]
         aliases = role_aliases(reader.article(chunk.article_id).text)
-        sims = np.nan_to_num(ev.sims, nan=0.0).tolist()
+        sims = [0.0 if v != v else v for v in ev.sims.tolist()]  # NaN (no vector): 0
         cover = np.array([terms.smoothed_coverage(t) for t in ev.terms],
                          dtype=np.float32).tolist()
         count = len(chunk.sentences)
@@ -177,7 +186,10 @@ def sentence_features(
             terms_j = ev.terms[j]  # == frozenset(tokenize(text))
             caps = _CAP.findall(text)[1:]
             novel_caps = sum(1 for w in caps if w.lower() not in asked_caps)
-            numbers = _NUMBER.findall(text.lower())
+            lower = text.lower()
+            numbers = _DIGITS.findall(lower)
+            if terms_j & _NUMBER_STEMS:
+                numbers += _NUMBER_WORDS.findall(lower)
             roles = expand_with_roles(text, aliases) if aliases else set()
             where.append((i, j, start, end))
             rows.append([
@@ -190,17 +202,24 @@ def sentence_features(
                 float(len(text.split())), 1.0 if text.rstrip(" \"'”’)").endswith("?") else 0.0,
                 sequence(text), type_match(text),
                 float(novel_caps), float(sum(1 for n in numbers if n not in asked_numbers)),
-                1.0 if _YEAR.search(text) else 0.0, 1.0 if _MONTH.search(text) else 0.0,
+                1.0 if numbers and _YEAR.search(text) else 0.0,
+                1.0 if _MONTH.search(text) else 0.0,
                 _novel_share(terms_j, terms), float(q_words), *wh,
                 sum(1 for n in named if not n & terms_j) / len(named) if named else 0.0,
                 _share(terms.clause, ev.terms[j - 1]) if j > 0 else 0.0,
-                _other_modifier(modifiers, text),
+                _other_modifier(modifiers, text, lower, terms_j),
             ])
     x = np.asarray(rows, dtype=np.float32)
+    relative_columns(x)
+    return where, x
+
+
+def relative_columns(x: NDArray[np.float32]) -> None:
+    """Fill in, in place, the columns that compare each sentence with the others of the
+    question: the gap to the best cosine and coverage, and their ranks."""
     for value, gap, rank in ((0, 1, 2), (3, 4, 5)):
         x[:, gap] = x[:, value].max() - x[:, value]
         x[:, rank] = np.argsort(np.argsort(-x[:, value], kind="stable"), kind="stable")
-    return where, x
 
 
 def score_sentences(
@@ -296,15 +315,16 @@ def _modifiers(question: str) -> list[tuple[str, frozenset[str], re.Pattern[str]
 
 
 def _other_modifier(modifiers: list[tuple[str, frozenset[str], re.Pattern[str]]],
-                    text: str) -> float:
+                    text: str, lower: str, terms: frozenset[str]) -> float:
     """1.0 when the sentence puts another name before a word the question qualifies
-    ("Italian Prime Minister" for "the Japanese prime minister") and never the question's."""
+    ("Italian Prime Minister" for "the Japanese prime minister") and never the question's.
+    `lower` is the text lower-cased, `terms` its BM25 terms (a word's terms are among its
+    sentence's, so a sentence without the qualified word's terms is passed over)."""
     if not modifiers:
         return 0.0
-    lower = text.lower()
     pairs: list[tuple[str, frozenset[str]]] | None = None
     for name, following, pattern in modifiers:
-        if pattern.search(lower):
+        if not following & terms or pattern.search(lower):
             continue
         if pairs is None:  # the sentence's (name, next word's terms), read once
             pairs = [(m.group(1).lower(), word_terms(m.group(2)))

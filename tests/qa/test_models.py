@@ -67,3 +67,15 @@ def test_invalid_params_behind_a_good_checksum(tmp_path: Path) -> None:
     load_fusion.cache_clear()
     with pytest.raises(ModelFileError, match="invalid"):
         load_fusion(path)
+
+
+def test_selector_passages_come_from_its_file(tmp_path: Path) -> None:
+    from qa.selector import load_selector
+
+    shipped = load_model("selector", 1)
+    assert load_selector().passages == shipped["passages"] >= 1
+    path = tmp_path / "selector-v1.json"
+    write_model(path, kind="selector", version=1, params={**shipped, "passages": 0},
+                made_by="test", provenance={}, figures={})
+    with pytest.raises(ModelFileError, match="passages"):
+        load_selector(path)

@@ -43,6 +43,23 @@ def test_every_sentence_of_the_top_passages_is_scored(hash_index: Path) -> None:
     assert np.isfinite(x).all()
 
 
+def test_answers_score_the_selectors_passages(hash_index: Path) -> None:
+    from dataclasses import replace
+
+    from qa.answer import AnswerConfig, scored_passages
+
+    shipped = load_selector()
+    assert scored_passages(AnswerConfig()) == shipped.passages
+    assert scored_passages(AnswerConfig(passages=3)) == 3
+    one = replace(shipped, passages=1)
+    assert scored_passages(AnswerConfig(selector=one)) == 1
+    answer = Assistant.open(hash_index, answering=AnswerConfig(selector=one)).ask(
+        "How many residents were evacuated?", top_k=3)
+    # Only the first passage's sentences are scored, so it alone is quoted and cited.
+    assert not answer.abstained and len(answer.citations) == 1
+    assert answer.citations[0].article_id == answer.hits[0].chunk.article_id
+
+
 def test_the_short_answer_lies_in_the_quote(hash_index: Path) -> None:
     assistant = Assistant.open(hash_index)
     for question in ("How many residents were evacuated?", "How many workers did the flood kill?",
