@@ -30,7 +30,7 @@ from train.features import credited
 
 logger = logging.getLogger("train.fit_recency")
 
-STRENGTHS = (0.0, 0.5, 1.0, 2.0, 3.0, 4.0)
+STRENGTHS = (0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0)
 HALF_LIVES = (3.0, 7.0, 14.0, 30.0)
 
 

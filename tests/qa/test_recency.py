@@ -18,17 +18,25 @@ AS_OF = date(2026, 3, 18)  # a Wednesday
     ("question", "expected"),
     [
         ("What did the council decide?", Period(AS_OF, AS_OF, "")),
-        ("What happened this week?", Period(date(2026, 3, 16), date(2026, 3, 18), "this week")),
-        ("What was agreed last week?", Period(date(2026, 3, 9), date(2026, 3, 15), "last week")),
+        ("What happened this week?", Period(date(2026, 3, 16), date(2026, 3, 18), "this week",
+                                            AS_OF)),
+        ("What was agreed last week?", Period(date(2026, 3, 9), date(2026, 3, 15), "last week",
+                                              AS_OF)),
         ("What did they say last month?", Period(date(2026, 2, 1), date(2026, 2, 28),
-                                                 "last month")),
-        ("What was decided in March?", Period(date(2026, 3, 1), date(2026, 3, 31), "in March")),
+                                                 "last month", AS_OF)),
         ("What was decided in November?", Period(date(2025, 11, 1), date(2025, 11, 30),
-                                                 "in November")),
-        ("Who won in 2021?", Period(date(2021, 1, 1), date(2021, 12, 31), "in 2021")),
+                                                 "in November", AS_OF)),
+        ("Who won in 2021?", Period(date(2021, 1, 1), date(2021, 12, 31), "in 2021", AS_OF)),
         ("What happened in May 2024?", Period(date(2024, 5, 1), date(2024, 5, 31),
-                                              "in May 2024")),
-        ("What happened yesterday?", Period(date(2026, 3, 17), date(2026, 3, 17), "yesterday")),
+                                              "in May 2024", AS_OF)),
+        ("What happened yesterday?", Period(date(2026, 3, 17), date(2026, 3, 17), "yesterday",
+                                            AS_OF)),
+        ("Which team won, its first title since 2010?", Period(
+            date(2010, 1, 1), date(2010, 12, 31), "since 2010", AS_OF)),
+        # Periods longer than a week around as_of, or after it, say no more than as_of.
+        ("What was decided in March?", Period(AS_OF, AS_OF, "")),
+        ("Who is headlining the festival this year?", Period(AS_OF, AS_OF, "")),
+        ("Who will testify next month?", Period(AS_OF, AS_OF, "")),
     ],
 )
 def test_question_period(question: str, expected: Period) -> None:
@@ -63,6 +71,17 @@ def test_a_named_period_counts_the_week_after() -> None:
                           undated=undated)
     assert prior[0] == prior[1] == pytest.approx(1.0)
     assert prior[2] < prior[0]
+
+
+def test_a_past_period_asked_later_also_prefers_recent_articles() -> None:
+    undated = np.iinfo(np.int64).min
+    period = Period(date(2010, 1, 1), date(2010, 12, 31), "since 2010", AS_OF)
+    days = np.array([AS_OF.toordinal() - 2, date(2010, 6, 1).toordinal(),
+                     date(2018, 6, 1).toordinal()], dtype=np.int64)
+    prior = recency_prior(days, period, RecencyParams(strength=1.0, half_life_days=7.0),
+                          undated=undated)
+    assert prior[0] == pytest.approx(2 ** (-2 / 7)) and prior[1] == pytest.approx(1.0)
+    assert prior[2] < 0.01
 
 
 @pytest.mark.parametrize("bad", [{"strength": -1}, {"half_life_days": 0}])
