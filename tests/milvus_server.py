@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 180.0
+START_ATTEMPTS = 3
 # A restarted server waits for the killed one's etcd sessions to expire before it serves
 # its collections again: 30 s by default, 10 s here (loaded again ~5 s after a restart).
 SESSION_TTL_S = 10
@@ -58,6 +59,10 @@ initial-cluster: default=http://{host}:{peer}
 """
 
 
+class ServerExited(RuntimeError):
+    """The server process ended before it answered."""
+
+
 class MilvusTestServer:
     """One Milvus standalone server in `base`, serving on HOST:`port`; its ports are kept
     across restarts.
@@ -85,7 +90,21 @@ class MilvusTestServer:
         return self._server is not None and self._server.running
 
     def start(self) -> None:
-        """Start the server and wait until it answers; its data in `base` is kept."""
+        """Start the server and wait until it answers; its data in `base` is kept. A server
+        that exits while starting is started again, up to `START_ATTEMPTS` times: right
+        after a kill, the old process's ports and files can still be held for a moment."""
+        for attempt in range(1, START_ATTEMPTS + 1):
+            try:
+                self._start_once()
+                return
+            except ServerExited:
+                if attempt == START_ATTEMPTS:
+                    raise
+                logger.warning("the Milvus server exited while starting (attempt %d); "
+                               "starting it again", attempt)
+                time.sleep(2.0 * attempt)
+
+    def _start_once(self) -> None:
         milvus = _import_milvus()
         client, peer = self.etcd_ports
         etcd_config = self.base / "embedded-etcd.yaml"
@@ -159,10 +178,12 @@ class MilvusTestServer:
                 exited = self._server.server_proc.poll() is not None
                 if exited or time.monotonic() > deadline:
                     log = self.base / "logs" / "milvus-stdout.log"
-                    errors = [line[:300] for line in log.read_text("utf-8", "replace")
-                              .splitlines() if "[ERROR]" in line][:3]
+                    lines = log.read_text("utf-8", "replace").splitlines() \
+                        if log.exists() else []
+                    errors = [line[:300] for line in lines if "[ERROR]" in line][:3] \
+                        or [line[:300] for line in lines[-3:]]
                     self.stop()
-                    raise RuntimeError(
+                    raise (ServerExited if exited else RuntimeError)(
                         f"the Milvus server in '{self.base}' did not start "
                         f"({'it exited' if exited else 'timed out'}): {errors}"
                     ) from None
