@@ -92,13 +92,19 @@ def edited_copy(article: Article, rng: random.Random, n: int) -> Article:
         paragraphs[i] = re.sub(rf"\b{re.escape(old)}\b", new, paragraphs[i], count=1)
     if rng.random() < 0.5:
         paragraphs.append("Copyright 2022 Wire Services. All rights reserved.")
-    return replace(article, id=f"copy-{n}", title=f"Wire: {article.title[::-1][:40]}",
+    # A new headline keeps some of the story's words, as rewritten headlines do ("Biden
+    # signs the bill" -> "Wire: bill Biden"): every other word, shuffled.
+    kept = article.title.split()[::2]
+    rng.shuffle(kept)
+    return replace(article, id=f"copy-{n}", title="Wire: " + " ".join(kept),
                    paragraphs=tuple(paragraphs), byline=None)
 
 
 def synthetic(articles: list[Article], count: int) -> None:
-    base = detect(articles)
-    grouped = {i for g in base.groups for i in g}
+    # Originals neither in a group nor sharing their body with another article under
+    # another headline (a page's boilerplate, which copies of it would match too).
+    same_headline = [replace(a, title="one headline") for a in articles]
+    grouped = {i for g in detect(same_headline).groups for i in g}
     rng = random.Random(15)
     pool = [a for a in articles if a.id not in grouped and len(a.paragraphs) >= 5
             and len(shingles(a.text)) >= 150]

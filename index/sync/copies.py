@@ -3,9 +3,11 @@ another headline, a tagline, a trimmed paragraph), found at build time and kept 
 incrementally.
 
 How: each article's body is cut into shingles (every run of `SHINGLE_WORDS` words, lower
-cased; the headline is left out, outlets change it) and summarised by a MinHash signature
-(`datasketch`'s affine32 MinHash, `NUM_PERM` permutations, computed here with numpy: a sync
-does not import datasketch, whose import costs 0.3 s; tests check the values bit for bit).
+cased; the headline is left out, outlets change it, though rarely every word of it: a short
+body is a copy only under a headline that shares a word, see `LONG_SHINGLES`) and
+summarised by a MinHash signature (`datasketch`'s affine32 MinHash, `NUM_PERM` permutations,
+computed here with numpy: a sync does not import datasketch, whose import costs 0.3 s; tests
+check the values bit for bit).
 Candidates are found by locality-sensitive hashing of the signatures: `BANDS` bands of
 `BAND_ROWS` rows, the split `datasketch.MinHashLSH` chooses for a Jaccard threshold of
 `LSH_THRESHOLD`; two articles sharing one band are candidates. Every
@@ -47,8 +49,10 @@ from index.disk.copies import (
     strings,
     utf8,
 )
+from index.disk.lexical import tokenize
 
-__all__ = ["METHOD", "comparison", "detect_copies", "shingles", "write_copies"]
+__all__ = ["METHOD", "comparison", "detect_copies", "headline_terms", "shingles",
+           "write_copies"]
 
 logger = logging.getLogger(__name__)
 
@@ -61,13 +65,19 @@ MIN_JACCARD = 0.5
 MIN_CONTAINMENT = 0.8
 MIN_SIZE_RATIO = 1 / 3
 MIN_SHINGLES = 20  # shorter texts are never taken for copies: too little to tell
+# Bodies shorter than this are copies only when their headlines share a word: a page's
+# boilerplate (an ad player's text, a sign-up form scraped instead of the story) is the same
+# under every headline, and a short body says too little to overrule them.
+LONG_SHINGLES = 300
+BOILERPLATE_JACCARD = 0.95
+HEADLINE_TERMS = 2
 BANDS, BAND_ROWS = 42, 3  # what datasketch.MinHashLSH(threshold=0.25, num_perm=128) picks
 DIRECT_QUERIES = 16  # up to this many new articles are compared band by band, unhashed
 METHOD = {
     "shingle_words": SHINGLE_WORDS, "num_perm": NUM_PERM, "seed": SEED, "scheme": SCHEME,
     "lsh_threshold": LSH_THRESHOLD, "min_jaccard": MIN_JACCARD,
     "min_containment": MIN_CONTAINMENT, "min_size_ratio": round(MIN_SIZE_RATIO, 4),
-    "min_shingles": MIN_SHINGLES,
+    "min_shingles": MIN_SHINGLES, "long_shingles": LONG_SHINGLES, "headline": "shared-term-1",
 }
 
 _WORD = re.compile(r"\w+")
@@ -82,15 +92,33 @@ def shingles(text: str) -> set[bytes]:
     return {" ".join(words[i:i + n]).encode("utf-8") for i in range(len(words) - n + 1)}
 
 
-def comparison(a: set[bytes], b: set[bytes]) -> tuple[bool, float]:
-    """Whether shingle sets `a` and `b` are copies of one text, and their Jaccard."""
+def comparison(a: set[bytes], b: set[bytes],
+               headlines: tuple[frozenset[str], frozenset[str]] | None = None
+               ) -> tuple[bool, float]:
+    """Whether shingle sets `a` and `b` are copies of one text, and their Jaccard.
+    `headlines`: the two articles' `headline_terms`; bodies under `LONG_SHINGLES` whose
+    headlines share none are not copies."""
     if min(len(a), len(b)) < MIN_SHINGLES:
         return False, 0.0
     shared = len(a & b)
     jaccard = shared / (len(a) + len(b) - shared)
     small, large = sorted((len(a), len(b)))
     trimmed = shared >= MIN_CONTAINMENT * small and small >= MIN_SIZE_RATIO * large
-    return jaccard >= MIN_JACCARD or trimmed, jaccard
+    copy = jaccard >= MIN_JACCARD or trimmed
+    if copy and headlines is not None and small < LONG_SHINGLES and \
+            jaccard >= BOILERPLATE_JACCARD and \
+            len(headlines[0] & headlines[1]) < HEADLINE_TERMS:
+        copy = False
+    return copy, jaccard
+
+
+# An outlet's name after the headline ("... - CNN", "... | The Week UK"): up to 3 words.
+_OUTLET = re.compile(r"\s+[|\-–—]\s+(?:\S+\s*){1,3}$")
+
+
+def headline_terms(title: str) -> frozenset[str]:
+    """The BM25 terms of a headline without the outlet's name after it."""
+    return frozenset(tokenize(_OUTLET.sub("", title)))
 
 
 def write_copies(
@@ -135,11 +163,12 @@ def detect_copies(
         same[same] = prior.records.hashes[at[same]] == hash_col[same]
     fresh = np.flatnonzero(~same)
     sets: dict[str, set[bytes]] = {}
+    heads: dict[str, frozenset[str]] = {}
     new_records = []
     for k in fresh.tolist():
         aid = ids[k]
         article = read(aid)
-        sets[aid] = shingles(article.text)
+        sets[aid], heads[aid] = shingles(article.text), headline_terms(article.title)
         new_records.append(CopyRecord(aid, articles[aid], len(sets[aid]), article.published,
                                       bool(article.byline), len(article.text)))
     records = _merged(prior.records if prior is not None else None, at, same, fresh,
@@ -159,8 +188,9 @@ def detect_copies(
         a, b = ids[x], ids[y]
         for aid in (a, b):
             if aid not in sets:
-                sets[aid] = shingles(read(aid).text)
-        copy, jaccard = comparison(sets[a], sets[b])
+                article = read(aid)
+                sets[aid], heads[aid] = shingles(article.text), headline_terms(article.title)
+        copy, jaccard = comparison(sets[a], sets[b], (heads[a], heads[b]))
         if copy:
             pairs[(a, b)] = jaccard
     groups = _groups(pairs, records)

@@ -28,8 +28,9 @@ BODY = [
 
 
 def article(aid: str, paragraphs: list[str], *, day: date | None = date(2026, 3, 10),
-            byline: str | None = None) -> Article:
-    return Article(aid, f"title of {aid}", tuple(paragraphs), f"{aid}.txt", day, byline)
+            byline: str | None = None, title: str = "Port Alder council backs ferry plan"
+            ) -> Article:
+    return Article(aid, title, tuple(paragraphs), f"{aid}.txt", day, byline)
 
 
 def detect(articles: list[Article], previous=None):  # type: ignore[no-untyped-def]
@@ -56,6 +57,27 @@ def test_shingles_are_word_runs_lower_cased() -> None:
 def test_comparison_accepts_edited_copies_only(edit, same: bool) -> None:  # type: ignore[no-untyped-def]
     a, b = shingles(" ".join(BODY)), shingles(" ".join(edit(list(BODY))))
     assert comparison(a, b)[0] is same
+
+
+AD_PLAYER = ["1. How relevant is this ad to you?",
+             "Video player was slow to load content Video content never loaded Ad froze or "
+             "did not finish loading Video content did not start after ad Audio on ad was too "
+             "loud Other issues Ad never loaded Ad prevented or slowed down the page"]
+
+
+def test_a_pages_boilerplate_under_other_headlines_is_not_a_copy() -> None:
+    """Scraped pages whose body is the site's ad player, under the real headlines: each is
+    its own story. Under headlines that share words, or with a long body, the same text
+    is a copy."""
+    pages = [article("walmart", AD_PLAYER, title="Walmart is slashing prices on clothing - CNN"),
+             article("sprite", AD_PLAYER, title="Sprite will no longer be sold in green bottles"
+                                                 " | CNN Business"),
+             article("sprite-2", AD_PLAYER, title="Sprite drops its green bottles - CNN")]
+    assert [set(g) for g in detect(pages).groups] == [{"sprite", "sprite-2"}]
+    long_body = [" ".join(BODY)] * 1 + [f"{p} ({n})" for n in range(12) for p in BODY]
+    reprints = [article("a", long_body, title="Ferry plan approved"),
+                article("b", long_body, title="Council vote: what it means")]
+    assert [set(g) for g in detect(reprints).groups] == [{"a", "b"}]
 
 
 def test_copies_group_with_the_earliest_then_the_bylined_copy_first() -> None:
