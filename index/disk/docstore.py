@@ -1,10 +1,13 @@
 """Article and chunk metadata and BM25 tokens of one segment, in one SQLite file.
 
 Tables: `articles` (one row per article, paragraphs as JSON), `chunks` (row = the
-chunk's int id, shared with the vectors and BM25) and `chunk_tokens` (BM25 terms, space
-separated, kept so BM25 can be rebuilt without re-tokenising). Schema 1, the SQLite file of
-a format-1 generation, also has `sentence_vectors` (float16, one blob of shape (sentences,
-dim) per chunk); schema 2 files leave sentence vectors to the vector parts
+chunk's int id, shared with the vectors and BM25), `chunk_tokens` (BM25 terms, space
+separated, kept so BM25 can be rebuilt without re-tokenising) and `sentence_tokens` (each
+sentence's distinct BM25 terms, space separated, one line per sentence: what a question's
+sentence features read, so a question need not tokenize the chunks it ranks; files written
+before it was added lack it, and their sentences are tokenized when read). Schema 1, the
+SQLite file of a format-1 generation, also has `sentence_vectors` (float16, one blob of shape
+(sentences, dim) per chunk); schema 2 files leave sentence vectors to the vector parts
 (`index.disk.sentences`), which arrive after the text in a progressive build.
 """
 
@@ -22,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from corpus import Article, Chunk
+from index.disk.lexical import tokenize
 
 __all__ = ["ArticleRecord", "DocStore", "DocWriter"]
 
@@ -42,6 +46,7 @@ CREATE TABLE chunks (
 CREATE INDEX chunks_by_article ON chunks (article_id, n);
 CREATE INDEX articles_facets ON articles (id, published, source, url, content_hash);
 CREATE TABLE chunk_tokens (row INTEGER PRIMARY KEY, tokens TEXT NOT NULL);
+CREATE TABLE sentence_tokens (row INTEGER PRIMARY KEY, tokens TEXT NOT NULL);
 """
 _LEGACY_TABLE = "sentence_vectors"
 _ARTICLE_COLUMNS = "id, title, published, byline, source, url, content_hash"
@@ -118,6 +123,11 @@ class DocWriter:
             "INSERT INTO chunk_tokens VALUES (?, ?)",
             ((row, " ".join(t)) for row, t in zip(rows, tokens, strict=True)),
         )
+        self._conn.executemany(
+            "INSERT INTO sentence_tokens VALUES (?, ?)",
+            ((row, "\n".join(" ".join(sorted(terms)) for terms in sentence_terms(c)))
+             for row, c in zip(rows, chunks, strict=True) if c.sentences),
+        )
 
     def copy_from(self, source: Path, skip_articles: Iterable[str],
                   relocated: Mapping[str, tuple[str, str | None]] | None = None) -> None:
@@ -139,6 +149,11 @@ class DocWriter:
                 "INSERT INTO chunk_tokens SELECT t.row, t.tokens FROM src.chunk_tokens t "
                 f"JOIN src.chunks c ON c.row = t.row WHERE c.article_id NOT IN {_IN_LIST}",
                 (skipped,))
+            if _has_table(self._conn, "sentence_tokens", "src"):  # older files lack it
+                self._conn.execute(
+                    "INSERT INTO sentence_tokens SELECT t.row, t.tokens FROM "
+                    "src.sentence_tokens t JOIN src.chunks c ON c.row = t.row "
+                    f"WHERE c.article_id NOT IN {_IN_LIST}", (skipped,))
             (added,) = self._conn.execute(
                 "SELECT COALESCE(SUM(json_array_length(sentences)), 0) FROM src.chunks "
                 f"WHERE article_id NOT IN {_IN_LIST}", (skipped,)).fetchone()
@@ -192,6 +207,8 @@ class DocStore:
             raise sqlite3.DatabaseError(f"unknown store schema {schema!r}")
         self.path = path
         self.schema = schema
+        with self._lock:
+            self._has_sentence_tokens = _has_table(self._conn, "sentence_tokens")
 
     def close(self) -> None:
         with self._lock:
@@ -218,6 +235,15 @@ class DocStore:
             for row, cid, aid, n, start, end, p0, p1, text, sents
             in self._all(query, (_as_list(int(r) for r in rows),))
         }
+
+    def sentence_tokens(self, rows: Sequence[int]) -> dict[int, tuple[frozenset[str], ...]]:
+        """Each of `rows`' sentences' BM25 terms (`sentence_terms`), for the rows whose
+        terms the file keeps (none in a file written before they were kept)."""
+        if not self._has_sentence_tokens:
+            return {}
+        query = f"SELECT row, tokens FROM sentence_tokens WHERE row IN {_IN_LIST}"
+        return {row: tuple(frozenset(line.split()) for line in tokens.split("\n"))
+                for row, tokens in self._all(query, (_as_list(int(r) for r in rows),))}
 
     def sentence_vectors(self, rows: Sequence[int], dim: int) -> dict[int, NDArray[np.float32]]:
         """Sentence vectors stored in a schema-1 file (a format-1 generation's)."""
@@ -309,3 +335,14 @@ def _as_list(values: Iterable[object]) -> str:
 def _date(text: str | None) -> date | None:
     """A `published` column (written by `date.isoformat`) as a date."""
     return date.fromisoformat(text) if text else None
+
+
+def sentence_terms(chunk: Chunk) -> list[frozenset[str]]:
+    """The BM25 terms of each of `chunk`'s sentences (`tokenize` of its text)."""
+    return [frozenset(tokenize(chunk.text[s - chunk.start: e - chunk.start]))
+            for s, e in chunk.sentences]
+
+
+def _has_table(conn: sqlite3.Connection, name: str, schema: str = "main") -> bool:
+    return conn.execute(f"SELECT 1 FROM {schema}.sqlite_master WHERE type = 'table' AND "
+                        "name = ?", (name,)).fetchone() is not None

@@ -127,10 +127,25 @@ class Documents:
 
     def chunks(self, rows: Sequence[int]) -> dict[int, Chunk]:
         """The chunks of those of `rows` that exist (tombstoned ones left out)."""
-        wanted = np.unique(np.asarray(list(rows), dtype=np.int64))
         found: dict[int, Chunk] = {}
+        for segment, chosen in self._live_by_segment(rows):
+            found.update(segment.docs.chunks(chosen))
+        return found
+
+    def sentence_tokens(self, rows: Sequence[int]) -> dict[int, tuple[frozenset[str], ...]]:
+        """The BM25 terms of each sentence of those of `rows` whose segment keeps them
+        (`DocStore.sentence_tokens`; tombstoned rows left out)."""
+        found: dict[int, tuple[frozenset[str], ...]] = {}
+        for segment, chosen in self._live_by_segment(rows):
+            found.update(segment.docs.sentence_tokens(chosen))
+        return found
+
+    def _live_by_segment(self, rows: Sequence[int]) -> list[tuple[Segment, list[int]]]:
+        """The live ones of `rows`, by the segment that holds them."""
+        wanted = np.unique(np.asarray(list(rows), dtype=np.int64))
+        out: list[tuple[Segment, list[int]]] = []
         if not len(wanted):
-            return found
+            return out
         which = np.searchsorted(self._firsts, wanted, side="right") - 1
         for index in np.unique(which[which >= 0]):
             segment = self.segments[index]
@@ -138,8 +153,9 @@ class Documents:
             live = self._row_live[index][np.minimum(np.searchsorted(segment.rows, mine),
                                                     len(segment.rows) - 1)]
             chosen = [int(r) for r, ok in zip(mine, live, strict=True) if ok]
-            found.update(segment.docs.chunks(chosen) if chosen else {})
-        return found
+            if chosen:
+                out.append((segment, chosen))
+        return out
 
     def _locate(self, article_id: str) -> tuple[Segment, int]:
         if self._maps is None:  # a few lookups need no map of every article

@@ -16,10 +16,9 @@ from corpus import Article, Chunk
 from index.candidates import Candidates, gather_candidates
 from index.disk.bm25 import LexicalIndex
 from index.disk.copies import CopyFolding, load_copy_groups
-from index.disk.docstore import ArticleRecord
+from index.disk.docstore import ArticleRecord, sentence_terms
 from index.disk.documents import Documents
 from index.disk.layout import generation_number
-from index.disk.lexical import tokenize
 from index.disk.manifest import Manifest
 from index.disk.segment import UNDATED
 from index.disk.sentences import Sentences
@@ -226,10 +225,10 @@ class IndexReader:
             found = {r: self._terms_cache.get(r) for r in wanted}
         missing = [r for r, terms in found.items() if terms is None]
         if missing:
-            read = {}
-            for row, chunk in zip(missing, self.chunks(missing), strict=True):
-                read[row] = tuple(frozenset(tokenize(chunk.text[s - chunk.start: e - chunk.start]))
-                                  for s, e in chunk.sentences)
+            read = self._docs.sentence_tokens(missing)  # kept by segments written since
+            unread = [r for r in missing if r not in read]
+            for row, chunk in zip(unread, self.chunks(unread), strict=True):
+                read[row] = tuple(sentence_terms(chunk))
             with self._cache_lock:
                 self._terms_cache.update(read)
             found.update(read)

@@ -130,3 +130,45 @@ def test_merges_under_concurrent_readers(tmp_path: Path) -> None:
     merged, fresh = contents(index_dir), contents(tmp_path / "one")
     assert sorted(c[:2] for c in merged[0]) == sorted(c[:2] for c in fresh[0])
     assert merged[2] == fresh[2]
+
+
+def _tokenized(reader) -> dict[int, tuple[frozenset[str], ...]]:  # type: ignore[no-untyped-def]
+    """Every live chunk's sentence terms, tokenized from its text here."""
+    from index import tokenize
+
+    rows = [int(r) for r in reader.rows_matching(sources=[a.id for a in reader.articles()])]
+    return {row: tuple(frozenset(tokenize(chunk.text[s - chunk.start: e - chunk.start]))
+                       for s, e in chunk.sentences)
+            for row, chunk in zip(rows, reader.chunks(rows), strict=True)}
+
+
+def test_sentence_terms_are_kept_through_syncs_and_merges(tmp_path: Path) -> None:
+    """A question reads each sentence's terms from the segments (so it need not tokenize
+    the chunks it ranks): the same terms as tokenizing, after syncs and merges; a segment
+    written before they were kept (no table) is tokenized instead."""
+    import sqlite3
+
+    folder = tmp_path / "news"
+    for n in range(3):
+        write_topic(folder, n)
+    index_dir = tmp_path / "idx"
+    merges = MergePolicy(factor=2, floor_chunks=2)
+    build_index(index_dir, [folder], embedder=HashEmbedder(), merges=merges)
+    for n in range(3, 8):
+        write_topic(folder, n)
+        build_index(index_dir, [folder], embedder=HashEmbedder(), merges=merges)
+    with open_index(index_dir) as reader:
+        expected = _tokenized(reader)
+        assert len(expected) == reader.size
+        segments = [index_dir / "segments" / s.name for s in reader.manifest.segments]
+        assert len(segments) < 6  # six builds: some segments are merges
+        kept = {}
+        for segment in segments:
+            with sqlite3.connect(segment / "docs.sqlite") as conn:
+                kept.update(dict(conn.execute("SELECT row, tokens FROM sentence_tokens")))
+        assert set(kept) == set(expected)  # every chunk's, merged ones included
+        assert reader.sentence_terms(list(expected)) == expected
+    with sqlite3.connect(segments[0] / "docs.sqlite") as conn:  # as an older build wrote it
+        conn.execute("DROP TABLE sentence_tokens")
+    with open_index(index_dir) as reader:
+        assert reader.sentence_terms(list(expected)) == expected
