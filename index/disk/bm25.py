@@ -53,6 +53,7 @@ class LexicalIndex:
         self.size = sum(len(x) for x in live_lengths)
         total = sum(int(np.sum(x, dtype=np.int64)) for x in live_lengths)
         self._average = total / self.size if self.size and total else 1.0
+        self._norm_cache: dict[int, NDArray[np.float32]] = {}  # by id of a part in _parts
 
     @classmethod
     def build(cls, token_lists: Sequence[list[str]], rows: NDArray[np.int64]) -> LexicalIndex:
@@ -118,6 +119,18 @@ class LexicalIndex:
         """BM25 of `query` for each of `rows` (0.0 for rows not in the index)."""
         return self.search_and_score(query, 0, also=rows)[1]
 
+    def _norms(self, part: LexicalPart) -> NDArray[np.float32]:
+        """k1 * (1 - b + b * length / average length) of every document of `part`, made on
+        first use (the same float32 operations a query did per posting before)."""
+        key = id(part)
+        norms = self._norm_cache.get(key)
+        if norms is None:
+            lengths = part.segment.lengths.astype(np.float32)
+            norms = np.float32(K1) * (np.float32(1 - B) + np.float32(B) * (
+                lengths / np.float32(self._average)))
+            self._norm_cache[key] = norms
+        return norms
+
     def _frequencies(self, terms: list[str]) -> dict[str, int]:
         """Live document frequency of each of `terms` found in some segment."""
         df: Counter[str] = Counter()
@@ -140,15 +153,12 @@ class LexicalIndex:
         present = [(ids[t], weights[t]) for t in terms if t in ids]
         if not present:
             return None
-        lengths = part.segment.lengths
+        norms = self._norms(part)
         scores = np.zeros(part.segment.size, dtype=np.float32)
-        average = np.float32(self._average)
         for term_id, weight in present:
             docs, counts = part.segment.postings(term_id)
             tf = counts.astype(np.float32)
-            norm = np.float32(K1) * (np.float32(1 - B) + np.float32(B) * (
-                lengths[docs].astype(np.float32) / average))
-            scores[docs] += weight * (tf / (tf + norm))
+            scores[docs] += weight * (tf / (tf + norms[docs]))
         if part.live is not None:
             scores[~part.live] = 0
         return scores
