@@ -60,6 +60,21 @@ def test_answers_score_the_selectors_passages(hash_index: Path) -> None:
     assert answer.citations[0].article_id == answer.hits[0].chunk.article_id
 
 
+def test_the_quote_joins_the_next_sentence_when_nearly_as_likely() -> None:
+    from qa.answer import _with_neighbour
+    from qa.selector import Scored
+
+    best = Scored(0, 1, 100, 150, 0.8, 0.5, 0.5)
+    after = Scored(0, 2, 152, 190, 0.5, 0.4, 0.4)  # the next sentence (or paragraph)
+    far = Scored(0, 3, 192, 230, 0.79, 0.4, 0.4)  # not adjacent
+    other = Scored(1, 0, 10, 40, 0.79, 0.4, 0.4)  # another passage
+    scored = [best, far, other, after]
+    assert _with_neighbour(best, scored, 0.6) == (100, 190)
+    assert _with_neighbour(best, scored, 0.7) == (100, 150)
+    before = Scored(0, 0, 60, 98, 0.7, 0.4, 0.4)
+    assert _with_neighbour(best, [*scored, before], 0.6) == (60, 150)  # the likelier one
+
+
 def test_the_short_answer_lies_in_the_quote(hash_index: Path) -> None:
     assistant = Assistant.open(hash_index)
     for question in ("How many residents were evacuated?", "How many workers did the flood kill?",
