@@ -123,20 +123,24 @@ def _words(text: str) -> list[tuple[int, int, str]]:
 def candidate_spans(text: str) -> tuple[list[tuple[int, int, str]], list[tuple[int, int]]]:
     """The sentence's words (start, end, word) and the candidate spans as (first, last)
     word indices: runs of up to MAX_WORDS words not crossing a break."""
+    words, pair = _span_array(text)
+    return words, [(int(a), int(b)) for a, b in pair]
+
+
+def _span_array(text: str) -> tuple[list[tuple[int, int, str]], NDArray[np.int64]]:
+    """`candidate_spans`, the spans as an (n, 2) array, first word then length order."""
     words = _words(text)
-    segment = []
-    seg = 0
-    for k, (start, _, _) in enumerate(words):
-        if k and _BREAK.search(text, words[k - 1][1], start):
-            seg += 1
-        segment.append(seg)
-    spans = []
-    for i in range(len(words)):
-        for j in range(i, min(len(words), i + MAX_WORDS)):
-            if segment[j] != segment[i]:
-                break
-            spans.append((i, j))
-    return words, spans
+    n = len(words)
+    if not n:
+        return words, np.zeros((0, 2), np.int64)
+    breaks = [bool(_BREAK.search(text, words[k - 1][1], words[k][0])) for k in range(1, n)]
+    segment = np.concatenate([[0], np.cumsum(breaks, dtype=np.int64)])
+    first = np.repeat(np.arange(n), MAX_WORDS)
+    last = first + np.tile(np.arange(MAX_WORDS), n)
+    inside = last < n
+    first, last = first[inside], last[inside]
+    same = segment[last] == segment[first]  # segments only grow: a run stops at a break
+    return words, np.stack([first[same], last[same]], axis=1)
 
 
 def span_features(question: str, text: str) -> tuple[list[tuple[int, int]],
@@ -147,8 +151,8 @@ def span_features(question: str, text: str) -> tuple[list[tuple[int, int]],
     Every feature is a per-word flag or count combined over the span's words by prefix
     sums, so a sentence's few hundred spans cost array operations, not Python loops. Spans
     with a stopword at an edge are left out when others remain (`stopword_edge` is then 0)."""
-    words, spans = candidate_spans(text)
-    if not spans:
+    words, pair = _span_array(text)
+    if not len(pair):
         return [], words, np.zeros((0, len(SHORT_FEATURES)), np.float32)
     kind = wh_type(question)
     q_terms = set(tokenize(question))
@@ -158,35 +162,25 @@ def span_features(question: str, text: str) -> tuple[list[tuple[int, int]],
     texts = [w for _, _, w in words]
     lower = [w.lower() for w in texts]
     stems = [word_terms(w) for w in texts]
-    flag = lambda values: np.fromiter(values, np.int32, n)  # noqa: E731
-    in_q = flag(bool(st & q_terms) or lw in q_lower for st, lw in zip(stems, lower, strict=True))
-    caps = flag(w[:1].isupper() for w in texts)
-    digit = flag(any(c.isdigit() for c in w) for w in texts)
-    year = flag(_YEAR.fullmatch(w) is not None for w in texts)
-    month = flag(_MONTH.match(w) is not None for w in texts)
-    currency = flag(w[:1] in "$€£" for w in texts)
-    percent = flag(w.endswith("%") or lw == "percent" for w, lw in zip(texts, lower,
-                                                                        strict=True))
-    number = flag(lw in _NUMBER_WORDS for lw in lower)
-    unit = flag(bool(st & _UNITS) for st in stems)
-    head_word = flag(bool(st & noun) for st in stems)
-    edge_stop = flag(lw in _EDGE_STOP for lw in lower)
-    prep = flag(lw in _PREPS for lw in lower)
-    first_low = flag(w[:1].islower() for w in texts)
-    befores = [text[:s].rstrip() for s, _, _ in words]
-    after_punct = flag(not (a := text[e:].lstrip()) or a[0] in ",.;:!?)\"”" for _, e, _ in words)
-    before_punct = flag(not b or b[-1] in ",;:(\"“" for b in befores)
-    quoted = flag(b.endswith(("\"", "“", "'", "‘")) for b in befores)
+    # Every per-word flag in one pass over the words, one array (a column per flag).
+    flags = np.array([(
+        bool(st & q_terms) or lw in q_lower, w[:1].isupper(), any(c.isdigit() for c in w),
+        _YEAR.fullmatch(w) is not None, _MONTH.match(w) is not None, w[:1] in "$€£",
+        w.endswith("%") or lw == "percent", lw in _NUMBER_WORDS, bool(st & _UNITS),
+        bool(st & noun), lw in _EDGE_STOP, lw in _PREPS, w[:1].islower(),
+        _after_punct(text, e), (b := _char_before(text, s)) == "" or b in ",;:(\"“",
+        b in "\"“'‘" and b != "",
+    ) for (s, e, w), lw, st in zip(words, lower, stems, strict=True)], dtype=np.int32)
+    (in_q, caps, digit, year, month, currency, percent, number, unit, head_word, edge_stop,
+     prep, first_low, after_punct, before_punct, quoted) = flags.T
     runs = np.asarray(_runs(caps.astype(bool).tolist()), np.int64)
 
-    pair = np.asarray(spans, np.int64)
     # Spans that start or end on a stopword ("of the council") are half of the candidates
     # and never a better answer than the span without it (SQuAD's choose part: the same EM):
     # left out unless nothing else is left.
     edged = (edge_stop[pair[:, 0]] > 0) | (edge_stop[pair[:, 1]] > 0)
     if not edged.all():
         pair = pair[~edged]
-        spans = [spans[k] for k in np.flatnonzero(~edged)]
     i, j = pair[:, 0], pair[:, 1]
     length = (j - i + 1).astype(np.float64)
 
@@ -233,8 +227,11 @@ def span_features(question: str, text: str) -> tuple[list[tuple[int, int]],
         window(head_word, j + 1, j + 4), total(head_word) > 0, first_low[j] > 0,
         first_low[i] > 0,
     ]
-    x = np.column_stack([np.asarray(c, np.float32) for c in columns])
-    offsets = [(words[a][0], words[b][1]) for a, b in spans]
+    x = np.empty((len(i), len(columns)), np.float32)
+    for k, column in enumerate(columns):
+        x[:, k] = column
+    starts, ends = [s for s, _, _ in words], [e for _, e, _ in words]
+    offsets = [(starts[a], ends[b]) for a, b in pair.tolist()]
     return offsets, words, x
 
 
@@ -254,6 +251,23 @@ def find_short(
         return None
     start, end = offsets[best]
     return offset + start, offset + end, float(p[best])
+
+
+def _after_punct(text: str, end: int) -> bool:
+    """Whether nothing but whitespace, or a closing mark, follows `end`."""
+    m = _NEXT_CHAR.search(text, end)
+    return m is None or m.group() in ",.;:!?)\"”"
+
+
+def _char_before(text: str, start: int) -> str:
+    """The last non-whitespace character before `start` ("" if none)."""
+    i = start - 1
+    while i >= 0 and text[i].isspace():
+        i -= 1
+    return text[i] if i >= 0 else ""
+
+
+_NEXT_CHAR = re.compile(r"\S")
 
 
 def _runs(flags: list[bool]) -> list[int]:
