@@ -20,11 +20,10 @@ _ROLES = (
 )
 # Up to three capitalised qualifiers ("Italian", "National Security"), the role, then a name of
 # one to three capitalised words, all on one line. Both the first and the last word of the name
-# stand for the person (Korean names put the family name first: "Lee Jae Myung"). Every
-# match starts with a capital, and the lookahead says so: without it every position of the
-# text tries each role (4x slower over an article).
+# stand for the person (Korean names put the family name first: "Lee Jae Myung"). Tried only
+# where `introductions` finds a role it can reach.
 _INTRODUCTION = re.compile(
-    rf"(?=[A-Z])((?:[A-Z][\w'-]* ){{0,3}}?(?:{_ROLES})) "
+    rf"((?:[A-Z][\w'-]* ){{0,3}}?(?:{_ROLES})) "
     rf"([A-Z][\w'-]+(?: [A-Z][\w'-]+){{0,2}})"
 )
 _WORD = re.compile(r"[A-Z][\w'-]+")

@@ -40,7 +40,7 @@ class AnswerConfig:
     Attributes:
         passages: how many top passages have their sentences scored; None: the
             selector's (chosen on dev questions with it).
-        pair_ratio: quote the adjacent sentence too (same paragraph) when the selector
+        pair_ratio: quote the adjacent sentence too (same passage) when the selector
             gives it at least this share of the best sentence's probability: the answer is
             then likely to span or straddle the two; None: the selector's (chosen on dev
             questions).

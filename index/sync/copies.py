@@ -4,7 +4,8 @@ incrementally.
 
 How: each article's body is cut into shingles (every run of `SHINGLE_WORDS` words, lower
 cased; the headline is left out, outlets change it, though rarely every word of it: a short
-body is a copy only under a headline that shares a word, see `LONG_SHINGLES`) and
+body that is the same text under headlines sharing almost no word is a page's boilerplate,
+not a copy, see `LONG_SHINGLES`) and
 summarised by a MinHash signature (`datasketch`'s affine32 MinHash, `NUM_PERM` permutations,
 computed here with numpy: a sync does not import datasketch, whose import costs 0.3 s; tests
 check the values bit for bit).
@@ -65,9 +66,10 @@ MIN_JACCARD = 0.5
 MIN_CONTAINMENT = 0.8
 MIN_SIZE_RATIO = 1 / 3
 MIN_SHINGLES = 20  # shorter texts are never taken for copies: too little to tell
-# Bodies shorter than this are copies only when their headlines share a word: a page's
-# boilerplate (an ad player's text, a sign-up form scraped instead of the story) is the same
-# under every headline, and a short body says too little to overrule them.
+# A body shorter than LONG_SHINGLES that is the same text (Jaccard >= BOILERPLATE_JACCARD)
+# under headlines sharing fewer than HEADLINE_TERMS terms is not a copy: a page's boilerplate
+# (an ad player's text, a sign-up form scraped instead of the story) is the same under every
+# headline, and a short body says too little to overrule them.
 LONG_SHINGLES = 300
 BOILERPLATE_JACCARD = 0.95
 HEADLINE_TERMS = 2
@@ -77,7 +79,8 @@ METHOD = {
     "shingle_words": SHINGLE_WORDS, "num_perm": NUM_PERM, "seed": SEED, "scheme": SCHEME,
     "lsh_threshold": LSH_THRESHOLD, "min_jaccard": MIN_JACCARD,
     "min_containment": MIN_CONTAINMENT, "min_size_ratio": round(MIN_SIZE_RATIO, 4),
-    "min_shingles": MIN_SHINGLES, "long_shingles": LONG_SHINGLES, "headline": "shared-term-1",
+    "min_shingles": MIN_SHINGLES, "long_shingles": LONG_SHINGLES,
+    "boilerplate_jaccard": BOILERPLATE_JACCARD, "headline_terms": HEADLINE_TERMS,
 }
 
 _WORD = re.compile(r"\w+")
@@ -96,8 +99,8 @@ def comparison(a: set[bytes], b: set[bytes],
                headlines: tuple[frozenset[str], frozenset[str]] | None = None
                ) -> tuple[bool, float]:
     """Whether shingle sets `a` and `b` are copies of one text, and their Jaccard.
-    `headlines`: the two articles' `headline_terms`; bodies under `LONG_SHINGLES` whose
-    headlines share none are not copies."""
+    `headlines`: the two articles' `headline_terms`; with them, boilerplate is not a copy
+    (see `LONG_SHINGLES`)."""
     if min(len(a), len(b)) < MIN_SHINGLES:
         return False, 0.0
     shared = len(a & b)

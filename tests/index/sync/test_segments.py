@@ -80,13 +80,22 @@ def test_a_sync_writes_a_segment_and_tombstones_only(tmp_path: Path) -> None:
                                                     (*range(12), 40)} - {"a03"}
 
 
-def test_merges_under_concurrent_readers(tmp_path: Path) -> None:
+MERGE_OFTEN = MergePolicy(factor=2, floor_chunks=2)
+
+
+def merging_index(tmp_path: Path, topics: int) -> tuple[Path, Path, MergePolicy]:
+    """(news folder, index folder, policy): `topics` articles built with a policy that
+    merges at every other sync."""
     folder = tmp_path / "news"
-    for n in range(4):
+    for n in range(topics):
         write_topic(folder, n)
     index_dir = tmp_path / "idx"
-    merges = MergePolicy(factor=2, floor_chunks=2)
-    build_index(index_dir, [folder], embedder=HashEmbedder(), merges=merges)
+    build_index(index_dir, [folder], embedder=HashEmbedder(), merges=MERGE_OFTEN)
+    return folder, index_dir, MERGE_OFTEN
+
+
+def test_merges_under_concurrent_readers(tmp_path: Path) -> None:
+    folder, index_dir, merges = merging_index(tmp_path, 4)
     early = open_index(index_dir)  # a reader that keeps an old generation through merges
     early_state = contents(index_dir)
     stop, seen, errors = threading.Event(), [], []
@@ -148,12 +157,7 @@ def test_sentence_terms_are_kept_through_syncs_and_merges(tmp_path: Path) -> Non
     written before they were kept (no table) is tokenized instead."""
     import sqlite3
 
-    folder = tmp_path / "news"
-    for n in range(3):
-        write_topic(folder, n)
-    index_dir = tmp_path / "idx"
-    merges = MergePolicy(factor=2, floor_chunks=2)
-    build_index(index_dir, [folder], embedder=HashEmbedder(), merges=merges)
+    folder, index_dir, merges = merging_index(tmp_path, 3)
     for n in range(3, 8):
         write_topic(folder, n)
         build_index(index_dir, [folder], embedder=HashEmbedder(), merges=merges)
