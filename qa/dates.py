@@ -60,8 +60,8 @@ _MONTH_NUMBER.update({abbr + ".": n for n, abbr in (
     (9, "Sep"), (9, "Sept"), (10, "Oct"), (11, "Nov"), (12, "Dec"))})
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
-_MONTH = (r"(?P<month>(?:" + "|".join(_FULL_MONTHS) + r")\b"
-          r"|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.)")
+_MONTH_ABBREVIATED = r"(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\."
+_MONTH = r"(?P<month>(?:" + "|".join(_FULL_MONTHS) + r")\b|" + _MONTH_ABBREVIATED + ")"
 _POSS = r"(?:['’]s\b)?"
 _REL = r"(?P<rel>[Tt]his\s+past|[Tt]his\s+coming|[Ll]ast|[Nn]ext|[Tt]his)"
 
@@ -95,6 +95,12 @@ _DAY_WORD = re.compile(
     r"|(?P<this>[Tt]his\s+(?:morning|afternoon|evening))|(?P<lastnight>[Ll]ast\s+night))\b"
     + _POSS)
 _UNIT = re.compile(r"\b" + _REL + r"\s+(?P<unit>week|month|year)\b" + _POSS)
+
+# Every phrase `_FINDERS` match holds one of these (a month's first three letters, as its
+# abbreviations do too; "day" of a weekday, today and yesterday; "night" of tonight and
+# last night; a unit): a text with none has nothing to resolve, found by substring tests.
+_PHRASE_PARTS = (*(m[:3] for m in _FULL_MONTHS), "day", "night", "omorrow", "morning",
+                 "afternoon", "evening", "week", "month", "year")
 
 # "Black Friday", "USA Today", "Mr. Monday": names, not dates. "the last Friday (of the month)",
 # "the next week": not relative to the publication date.
@@ -140,6 +146,8 @@ def resolve_dates(text: str, published: date) -> list[DateNote]:
     and `text[start:end] == phrase`. When two phrases overlap the longer wins
     ("October of last year" over "last year").
     """
+    if not any([part in text for part in _PHRASE_PARTS]):  # most sentences name no date
+        return []
     found: list[_Match] = []
     for finder in _FINDERS:
         found.extend(finder(text, published))

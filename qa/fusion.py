@@ -112,9 +112,12 @@ def zscore(values: NDArray[np.float32]) -> NDArray[np.float32]:
     finite = np.isfinite(values)
     if finite.sum() > 1:
         x = values[finite].astype(np.float64)
-        std = x.std()
+        # x.mean() and x.std() step by step, the same sums in the same order (numpy's
+        # pairwise sum): the same values, without their per-call overhead.
+        deviation = x - x.sum() / len(x)
+        std = math.sqrt(float(np.square(deviation).sum()) / len(x))
         if std > 1e-9:
-            out[finite] = ((x - x.mean()) / std).astype(np.float32)
+            out[finite] = (deviation / std).astype(np.float32)
     return out
 
 

@@ -113,11 +113,16 @@ class SentencePart:
         """Sentence vectors (float32) of those of `rows` this part holds."""
         rows = np.asarray(rows, dtype=np.int64)
         found, positions = _matches(rows, self.rows)
-        return {
-            int(rows[i]): np.asarray(self._vectors[self._starts[p] : self._starts[p + 1]],
-                                     dtype=np.float32)
-            for i, p in zip(found, positions, strict=True)
-        }
+        if not len(found):
+            return {}
+        # One gather and one conversion for all the rows, then a view per row.
+        starts = self._starts[positions]
+        lengths = self._starts[positions + 1] - starts
+        block = np.asarray(self._vectors[_ranges(starts, lengths)], dtype=np.float32)
+        block.setflags(write=False)  # the views may be shared (the reader's cache)
+        ends = np.cumsum(lengths).tolist()
+        return {row: block[end - length:end] for row, length, end in
+                zip(rows[found].tolist(), lengths.tolist(), ends, strict=True)}
 
     def copy_into(self, out: NDArray[np.float16], rows: NDArray[np.int64],
                   starts: NDArray[np.int64]) -> NDArray[np.bool_]:
@@ -178,6 +183,12 @@ class Sentences:
 
     def __init__(self, parts: Sequence[SentencePart | LegacySentences]) -> None:
         self._parts = list(parts)
+
+    @property
+    def mapped(self) -> bool:
+        """Whether every part reads its vectors from a memory-mapped file (a read costs
+        less than keeping it in a cache would; a format-1 part reads SQLite)."""
+        return all(isinstance(part, SentencePart) for part in self._parts)
 
     def get(self, rows: Sequence[int]) -> dict[int, NDArray[np.float32]]:
         """Per row that has them, its sentence vectors (sentences, dim) float32."""

@@ -205,6 +205,8 @@ class IndexReader:
     def sentence_vectors(self, rows: Sequence[int]) -> dict[int, NDArray[np.float32]]:
         """Per chunk row, its sentence vectors (len(chunk.sentences), dim) float32,
         aligned with `chunk.sentences`. Unknown rows are left out."""
+        if self._sentences.mapped:  # read-only views of the mapped file, no cache needed
+            return self._sentences.get(list(dict.fromkeys(int(r) for r in rows)))
         with self._cache_lock:
             found = {r: self._sentence_cache.get(r) for r in dict.fromkeys(int(r) for r in rows)}
         missing = [r for r, vectors in found.items() if vectors is None]

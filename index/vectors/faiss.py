@@ -220,7 +220,8 @@ class FaissStore:
             params = None if selector is None else faiss.SearchParameters(sel=selector)
         scores, ids = self._index.search(query, k, params=params)
         del selector, keep
-        return [(int(r), float(s)) for r, s in zip(ids[0], scores[0], strict=True) if r >= 0]
+        return [(r, s) for r, s in zip(ids[0].tolist(), scores[0].tolist(), strict=True)
+                if r >= 0]
 
     def _score_rows(self, query: NDArray[np.float32], k: int,
                     allowed: NDArray[np.int64]) -> list[tuple[int, float]] | None:

@@ -253,3 +253,25 @@ def test_any_text_round_trips(words: list[str], published: date) -> None:
     for note in notes:
         assert text[note.start:note.end] == note.phrase
     assert LABEL_PATTERN.sub("", annotate(text, notes)) == text
+
+
+_PHRASES = ["Tuesday", "on Friday evening", "last Monday", "this past Sunday", "today",
+            "Tonight", "yesterday morning", "tomorrow", "this afternoon", "last night",
+            "next week", "this month", "last year", "early March of next year", "last May",
+            "Jan. 6", "on 3 September", "Sept. 12-14", "Dec. 2", "May 5", "mid-October last year",
+            "the week", "this coming Thursday's", "Black Friday", "2025", "spring"]
+
+
+@given(st.lists(st.sampled_from([*_PHRASES, "the council met", "and", ",", "will", "said"]),
+                max_size=12),
+       st.dates(min_value=date(1990, 1, 1), max_value=date(2040, 12, 31)))
+@settings(max_examples=300, deadline=None)
+def test_the_quick_check_for_date_words_never_skips_a_phrase(words: list[str],
+                                                             published: date) -> None:
+    # resolve_dates skips a text that holds none of _PHRASE_PARTS: running every finder on
+    # it anyway must find nothing more.
+    from qa import dates
+
+    text = " ".join(words)
+    found = [m for finder in dates._FINDERS for m in finder(text, published)]
+    assert resolve_dates(text, published) == dates._notes(text, found)
