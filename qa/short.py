@@ -88,8 +88,28 @@ _NO_SHORT = frozenset({"why", "how"})
 
 @dataclass(frozen=True)
 class ShortModel:
+    """The span ranker, the probability below which there is no short answer, and its
+    shortlist: the first `shortlist_trees` trees score every span, and only the
+    `shortlist` best go on to the rest (0: every span through every tree)."""
+
     trees: TreeModel
     threshold: float
+    shortlist_trees: int = 0
+    shortlist: int = 0
+
+    def best(self, x: NDArray[np.float32]) -> tuple[int, float]:
+        """(row, probability) of the best-scored span among the rows `x` (at least one)."""
+        first = self.shortlist_trees
+        if not self.shortlist or not 0 < first < self.trees.size or len(x) <= self.shortlist:
+            raw = self.trees.raw(x)
+        else:
+            head = self.trees.raw(x, count=first)
+            kept = np.argpartition(-head, self.shortlist - 1)[: self.shortlist]
+            kept.sort()  # ties go to the earlier span, as np.argmax over all rows does
+            raw = np.full(len(x), -np.inf)
+            raw[kept] = head[kept] + self.trees.raw(x[kept], start=first)
+        best = int(np.argmax(raw))
+        return best, float(1.0 / (1.0 + np.exp(-raw[best])))
 
 
 @lru_cache(maxsize=4)
@@ -99,13 +119,17 @@ def load_short(path: Path | None = None) -> ShortModel:
     try:
         trees = TreeModel.from_dict(params["trees"])
         threshold = float(params["threshold"])
+        shortlist = params.get("shortlist", {"trees": 0, "keep": 0})
+        shortlist_trees, keep = int(shortlist["trees"]), int(shortlist["keep"])
+        if shortlist_trees < 0 or keep < 0:
+            raise ValueError(f"a negative shortlist {shortlist!r}")
     except (KeyError, TypeError, ValueError) as e:
         raise ModelFileError(f"the short-answer model is invalid ({e}); retrain it with "
                              "train/fit_short.py") from e
     if trees.features != SHORT_FEATURES:
         raise ModelFileError("the short-answer model was trained on other features than "
                              "this newsqa computes; retrain it with train/fit_short.py")
-    return ShortModel(trees, threshold)
+    return ShortModel(trees, threshold, shortlist_trees, keep)
 
 
 def _words(text: str) -> list[tuple[int, int, str]]:
@@ -245,12 +269,11 @@ def find_short(
     offsets, _, x = span_features(question, text)
     if not offsets:
         return None
-    p = model.trees.predict(x)
-    best = int(np.argmax(p))
-    if p[best] < model.threshold:
+    best, p = model.best(x)
+    if p < model.threshold:
         return None
     start, end = offsets[best]
-    return offset + start, offset + end, float(p[best])
+    return offset + start, offset + end, p
 
 
 def _after_punct(text: str, end: int) -> bool:

@@ -29,13 +29,22 @@ class TreeModel:
     features: tuple[str, ...]
     objective: Objective
 
-    def raw(self, x: NDArray[np.float32]) -> NDArray[np.float64]:
+    def raw(self, x: NDArray[np.float32], *, start: int = 0,
+            count: int | None = None) -> NDArray[np.float64]:
+        """The sum of the trees' outputs for each row: of all the trees, or of `count`
+        trees from tree `start` (the sums over consecutive ranges add up to the whole)."""
         x = np.asarray(x, dtype=np.float64)
         if x.ndim != 2 or x.shape[1] != len(self.features):
             raise ValueError(f"expected rows of {len(self.features)} features, got {x.shape}")
         if not len(x):
             return np.zeros(0)
-        return np.asarray(self.booster.predict(x, raw_score=True, num_threads=1))
+        return np.asarray(self.booster.predict(x, raw_score=True, start_iteration=start,
+                                               num_iteration=count, num_threads=1))
+
+    @property
+    def size(self) -> int:
+        """How many trees the model has."""
+        return int(self.booster.num_trees())
 
     def predict(self, x: NDArray[np.float32]) -> NDArray[np.float64]:
         return 1.0 / (1.0 + np.exp(-self.raw(x)))

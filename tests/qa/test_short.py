@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pytest
 
 from qa.short import (
@@ -49,3 +52,43 @@ def test_find_short_offsets_are_into_the_article() -> None:
     assert "450" in SENTENCE[start - 100: end - 100]
     assert 0.0 <= score <= 1.0
     assert find_short(model, "Why did the council vote?", SENTENCE, 0) is None
+
+
+def test_the_shortlist_keeps_the_best_span_and_its_probability() -> None:
+    from dataclasses import replace
+
+    model = load_short()
+    question = "How much will the bridge cost?"
+    _, _, x = span_features(question, SENTENCE)
+    whole = replace(model, shortlist_trees=0, shortlist=0)
+    best, p = whole.best(x)
+    assert best == int(np.argmax(model.trees.predict(x)))
+    assert p == pytest.approx(float(model.trees.predict(x)[best]), abs=1e-12)
+    # Every span kept, or the shortest shortlist the best span is on: the same span, the
+    # same probability.
+    on_list = int(np.sum(model.trees.raw(x, count=50) >= model.trees.raw(x, count=50)[best]))
+    assert on_list < len(x)
+    for short in (replace(model, shortlist_trees=50, shortlist=len(x)),
+                  replace(model, shortlist_trees=50, shortlist=on_list)):
+        got, q = short.best(x)
+        assert got == best and q == pytest.approx(p, abs=1e-12)
+    # With the head trees alone choosing (a shortlist of one), it is the head's best span.
+    head = model.trees.raw(x, count=10)
+    assert replace(model, shortlist_trees=10, shortlist=1).best(x)[0] == int(np.argmax(head))
+
+
+def test_a_negative_shortlist_is_refused(tmp_path: Path) -> None:
+    from qa.models import ModelFileError, load_model, write_model
+
+    shipped = load_model("short", 1)
+    path = tmp_path / "short-v1.json"
+    write_model(path, kind="short", version=1,
+                params={**shipped, "shortlist": {"trees": -1, "keep": 10}},
+                made_by="test", provenance={}, figures={})
+    with pytest.raises(ModelFileError, match="shortlist"):
+        load_short(path)
+    shipped.pop("shortlist", None)  # a file from before shortlists: every span, every tree
+    write_model(path, kind="short", version=1, params=shipped, made_by="test",
+                provenance={}, figures={})
+    load_short.cache_clear()
+    assert load_short(path).shortlist == 0

@@ -41,3 +41,10 @@ def test_bad_shapes_and_files_are_refused(model: TreeModel) -> None:
         TreeModel.from_dict({**data, "objective": "huber"})
     with pytest.raises(ValueError, match="cannot read"):
         TreeModel.from_dict({**data, "lightgbm": "tree\nnot a model"})
+
+
+def test_tree_ranges_add_up_to_the_whole(model: TreeModel) -> None:
+    x = np.random.default_rng(2).normal(size=(50, 5))
+    assert model.size == 40
+    parts = model.raw(x, count=15) + model.raw(x, start=15)
+    assert np.allclose(parts, model.raw(x), rtol=0, atol=1e-12)
