@@ -61,6 +61,7 @@ def question_head(question: str) -> frozenset[str]:
 
 _WORD = re.compile(r"[$€£]?\d[\d,.]*%?|[^\W_]+(?:[-'’.][^\W_]+)*\.?|[$€£%]")
 _BREAK = re.compile(r"[;:()\[\]\"“”—–]|\s-\s")
+_INITIALS = re.compile(r"(?:[A-Z]\.)+|[A-Z][a-z]?\.")
 _MONTH = re.compile(r"^(January|February|March|April|May|June|July|August|September|October"
                     r"|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?$")
 _NUMBER_WORDS = frozenset({
@@ -133,14 +134,11 @@ def load_short(path: Path | None = None) -> ShortModel:
 
 
 def _words(text: str) -> list[tuple[int, int, str]]:
-    out = []
-    for m in _WORD.finditer(text):
-        word = m.group(0)
-        end = m.end()
-        if word.endswith(".") and len(word) > 2 and not _MONTH.match(word) and \
-                not re.fullmatch(r"(?:[A-Z]\.)+|[A-Z][a-z]?\.", word):
-            word, end = word[:-1], end - 1  # a sentence's full stop, not "U.S." or "Jan."
-        out.append((m.start(), end, word))
+    out = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
+    for k, (start, end, word) in enumerate(out):
+        if word[-1] == "." and len(word) > 2 and not _MONTH.match(word) and \
+                not _INITIALS.fullmatch(word):
+            out[k] = (start, end - 1, word[:-1])  # a sentence's full stop, not "U.S." or "Jan."
     return out
 
 
@@ -157,8 +155,17 @@ def _span_array(text: str) -> tuple[list[tuple[int, int, str]], NDArray[np.int64
     n = len(words)
     if not n:
         return words, np.zeros((0, 2), np.int64)
-    breaks = [bool(_BREAK.search(text, words[k - 1][1], words[k][0])) for k in range(1, n)]
-    segment = np.concatenate([[0], np.cumsum(breaks, dtype=np.int64)])
+    # A break lies between two words (it holds no word character): mark the gap each one
+    # found in the text falls in; segment[k] counts the gaps with one before word k.
+    starts = np.fromiter((w[0] for w in words), np.int64, n)
+    ends = np.fromiter((w[1] for w in words), np.int64, n)
+    at = np.fromiter((m.start() for m in _BREAK.finditer(text)), np.int64)
+    after = np.searchsorted(starts, at, side="right")  # the word after each break
+    inside = (after > 0) & (after < n)
+    after = after[inside]
+    gaps = np.zeros(n, np.int64)
+    gaps[after[at[inside] >= ends[after - 1]]] = 1
+    segment = np.cumsum(gaps)
     first = np.repeat(np.arange(n), MAX_WORDS)
     last = first + np.tile(np.arange(MAX_WORDS), n)
     inside = last < n

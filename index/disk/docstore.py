@@ -227,13 +227,16 @@ class DocStore:
 
     def chunks(self, rows: Sequence[int]) -> dict[int, Chunk]:
         query = f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE row IN {_IN_LIST}"
+        found = self._all(query, (_as_list(int(r) for r in rows),))
+        # Every row's sentence offsets parsed by one JSON call (each is a JSON list).
+        offsets = json.loads("[" + ",".join(r[-1] for r in found) + "]") if found else []
         return {
             row: Chunk(
                 id=cid, article_id=aid, n=n, text=text, start=start, end=end,
-                paragraphs=(p0, p1), sentences=tuple((s, e) for s, e in json.loads(sents)),
+                paragraphs=(p0, p1), sentences=tuple((s, e) for s, e in sents),
             )
-            for row, cid, aid, n, start, end, p0, p1, text, sents
-            in self._all(query, (_as_list(int(r) for r in rows),))
+            for (row, cid, aid, n, start, end, p0, p1, text, _), sents
+            in zip(found, offsets, strict=True)
         }
 
     def sentence_tokens(self, rows: Sequence[int]) -> dict[int, tuple[frozenset[str], ...]]:

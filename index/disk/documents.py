@@ -152,7 +152,7 @@ class Documents:
             mine = wanted[which == index]
             live = self._row_live[index][np.minimum(np.searchsorted(segment.rows, mine),
                                                     len(segment.rows) - 1)]
-            chosen = [int(r) for r, ok in zip(mine, live, strict=True) if ok]
+            chosen = [r for r, ok in zip(mine.tolist(), live.tolist(), strict=True) if ok]
             if chosen:
                 out.append((segment, chosen))
         return out

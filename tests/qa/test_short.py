@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qa.short import (
     MAX_WORDS,
@@ -36,6 +38,26 @@ def test_candidates_do_not_cross_breaks() -> None:
     texts = {text[words[i][0]: words[j][1]] for i, j in spans}
     assert "said the" not in texts and "first passed" not in texts
     assert "a first" in texts
+
+
+@given(st.lists(st.sampled_from(["vote", "U.S.", "Jan.", "7-2", "$450", "10%", "one-on-one",
+                                  ";", ":", "(", ")", "-", "—", "“", "”", "\"", ",", ".", " "]),
+                max_size=30))
+@settings(max_examples=300, deadline=None)
+def test_candidates_are_every_short_run_without_a_break(parts: list[str]) -> None:
+    import re
+
+    from qa.short import _BREAK
+
+    text = " ".join(parts)
+    words, spans = candidate_spans(text)
+    broken = [bool(_BREAK.search(text, words[k - 1][1], words[k][0]))
+              for k in range(1, len(words))]
+    expected = [(i, j) for i in range(len(words)) for j in range(i, min(i + MAX_WORDS,
+                                                                       len(words)))
+                if not any(broken[i:j])]
+    assert spans == expected
+    assert all(re.fullmatch(r"\S+", w) for _, _, w in words)
 
 
 @pytest.mark.parametrize("text", ["", "...", "—"])
