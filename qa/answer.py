@@ -97,7 +97,7 @@ def compose_answer(
         return _abstain(question, query, hits, scored, articles, confidence, config)
     best = scored[0]
     ratio = config.pair_ratio if config.pair_ratio is not None else selector.pair_ratio
-    start, end = _with_neighbour(best, scored, ratio)
+    start, end = _with_neighbour(best, scored, ratio, hits, articles)
     quote_hit = hits[best.hit]
     citations = [_cite(1, quote_hit, start, end, articles, best.score)]
     cited = {best.hit}
@@ -192,22 +192,41 @@ def _cite(
     )
 
 
-def _with_neighbour(best: Scored, scored: list[Scored], pair_ratio: float) -> tuple[int, int]:
+def _with_neighbour(best: Scored, scored: list[Scored], pair_ratio: float, hits: list[Hit],
+                    articles: _ArticleCache) -> tuple[int, int]:
     """The quote's span: the best sentence, joined with the sentence next to it in its
-    passage when the selector rates that one nearly as likely to hold the answer. Also
-    across a paragraph break: news paragraphs are often one sentence each, and the ratio
+    article when the selector rates that one nearly as likely to hold the answer. Also
+    across a paragraph break (news paragraphs are often one sentence each) and across
+    passages (the sentence after a passage's last one starts the next passage); the ratio
     was chosen (train/fit_selector.py) with such joins."""
+    article_id = hits[best.hit].chunk.article_id
+    text = None
     options = []
     for s in scored:
-        if s.hit != best.hit or abs(s.index - best.index) != 1:
+        if s.score < pair_ratio * best.score:
             continue
-        lo, hi = min(s.start, best.start), max(s.end, best.end)
-        if s.score >= pair_ratio * best.score:
-            options.append((s.score, lo, hi))
+        if s.hit == best.hit:
+            if abs(s.index - best.index) != 1:
+                continue
+        elif hits[s.hit].chunk.article_id != article_id or s.start == best.start:
+            continue
+        else:
+            text = text if text is not None else articles.get(article_id).text
+            if not next_to(text, best.start, best.end, s.start, s.end):
+                continue
+        options.append((s.score, min(s.start, best.start), max(s.end, best.end)))
     if options:
         _, lo, hi = max(options)
         return lo, hi
     return best.start, best.end
+
+
+def next_to(text: str, start: int, end: int, other_start: int, other_end: int) -> bool:
+    """Whether the sentence at [other_start, other_end) of `text` comes right before or
+    right after the one at [start, end): only white space between them."""
+    if other_start >= end:
+        return not text[end:other_start].strip()
+    return other_end <= start and not text[other_end:start].strip()
 
 
 def _agreeing(

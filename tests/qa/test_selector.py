@@ -61,18 +61,35 @@ def test_answers_score_the_selectors_passages(hash_index: Path) -> None:
 
 
 def test_the_quote_joins_the_next_sentence_when_nearly_as_likely() -> None:
+    from types import SimpleNamespace
+
     from qa.answer import _with_neighbour
     from qa.selector import Scored
+
+    text = "x" * 300
+    text = text[:150] + "  " + text[152:190] + "\n\n" + text[192:]  # white space between
+    article = SimpleNamespace(text=text)
+    articles = SimpleNamespace(get=lambda article_id: article)
+    hits = [SimpleNamespace(chunk=SimpleNamespace(article_id=a)) for a in ("a", "b", "a")]
+
+    def join(best: Scored, scored: list[Scored], ratio: float) -> tuple[int, int]:
+        return _with_neighbour(best, scored, ratio, hits, articles)  # type: ignore[arg-type]
 
     best = Scored(0, 1, 100, 150, 0.8, 0.5, 0.5)
     after = Scored(0, 2, 152, 190, 0.5, 0.4, 0.4)  # the next sentence (or paragraph)
     far = Scored(0, 3, 192, 230, 0.79, 0.4, 0.4)  # not adjacent
-    other = Scored(1, 0, 10, 40, 0.79, 0.4, 0.4)  # another passage
+    other = Scored(1, 0, 10, 40, 0.79, 0.4, 0.4)  # another article's passage
     scored = [best, far, other, after]
-    assert _with_neighbour(best, scored, 0.6) == (100, 190)
-    assert _with_neighbour(best, scored, 0.7) == (100, 150)
+    assert join(best, scored, 0.6) == (100, 190)
+    assert join(best, scored, 0.7) == (100, 150)
     before = Scored(0, 0, 60, 98, 0.7, 0.4, 0.4)
-    assert _with_neighbour(best, [*scored, before], 0.6) == (60, 150)  # the likelier one
+    assert join(best, [*scored, before], 0.6) == (60, 150)  # the likelier one
+    # The same article's next passage starts with the sentence after the best one (only
+    # white space between them): joined; one with text between is not.
+    next_passage = Scored(2, 0, 192, 230, 0.6, 0.4, 0.4)
+    assert join(after, [after, next_passage], 0.6) == (152, 230)
+    assert join(best, [best, next_passage], 0.6) == (100, 150)
+    assert join(next_passage, [next_passage, after], 0.6) == (152, 230)
 
 
 def test_the_short_answer_lies_in_the_quote(hash_index: Path) -> None:
