@@ -41,6 +41,10 @@ SHORT_FEATURES = (
     "sentence_words", "q_words", *(f"q_{t}" for t in WH_TYPES), "q_head_year", "q_head_person",
     "q_head_place", "q_head_number", "unit_inside", "unit_after", "head_near_before",
     "head_near_after", "head_inside", "last_lower", "first_lower",
+    # Word shapes a noun phrase's edges rarely have (no tagger here: suffixes stand in).
+    "last_ing", "last_ed", "last_ly", "last_ion", "last_plural", "first_ing", "first_ed",
+    "after_determiner", "before_verb", "before_ing_ed", "ing_ed_inside", "comma_inside",
+    "chars",
 )
 _UNITS = frozenset(tokenize(
     "percent million billion thousand hundred years year months days hours minutes km "
@@ -61,6 +65,7 @@ def question_head(question: str) -> frozenset[str]:
 
 _WORD = re.compile(r"[$€£]?\d[\d,.]*%?|[^\W_]+(?:[-'’.][^\W_]+)*\.?|[$€£%]")
 _BREAK = re.compile(r"[;:()\[\]\"“”—–]|\s-\s")
+_COMMA = re.compile(",")
 _INITIALS = re.compile(r"(?:[A-Z]\.)+|[A-Z][a-z]?\.")
 _MONTH = re.compile(r"^(January|February|March|April|May|June|July|August|September|October"
                     r"|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?$")
@@ -85,6 +90,9 @@ _HEAD_PLACE = re.compile(r"\b(where|city|country|state|place|region|location|tow
 _HEAD_NUMBER = re.compile(r"\b(how (many|much|long|far|old|big)|number|percent|amount|cost)\b",
                           re.I)
 _NO_SHORT = frozenset({"why", "how"})
+_DETERMINERS = frozenset({"the", "a", "an", "its", "his", "her", "their", "this", "that",
+                          "these", "those"})
+_AFTER_SUBJECT = frozenset({"is", "was", "are", "were", "has", "had", "will", "said"})
 
 
 @dataclass(frozen=True)
@@ -200,10 +208,13 @@ def span_features(question: str, text: str) -> tuple[list[tuple[int, int]],
         w.endswith("%") or lw == "percent", lw in _NUMBER_WORDS, bool(st & _UNITS),
         bool(st & noun), lw in _EDGE_STOP, lw in _PREPS, w[:1].islower(),
         _after_punct(text, e), (b := _char_before(text, s)) == "" or b in ",;:(\"“",
-        b in "\"“'‘" and b != "",
+        b in "\"“'‘" and b != "", lw.endswith("ing"), lw.endswith("ed"), lw.endswith("ly"),
+        lw.endswith(("tion", "sion")), lw.endswith("s") and not lw.endswith("ss"),
+        lw in _DETERMINERS, lw in _AFTER_SUBJECT,
     ) for (s, e, w), lw, st in zip(words, lower, stems, strict=True)], dtype=np.int32)
     (in_q, caps, digit, year, month, currency, percent, number, unit, head_word, edge_stop,
-     prep, first_low, after_punct, before_punct, quoted) = flags.T
+     prep, first_low, after_punct, before_punct, quoted, ing, ed, ly, ion, plural, determiner,
+     after_subject) = flags.T
     runs = np.asarray(_runs(caps.astype(bool).tolist()), np.int64)
 
     # Spans that start or end on a stopword ("of the council") are half of the candidates
@@ -239,6 +250,9 @@ def span_features(question: str, text: str) -> tuple[list[tuple[int, int]],
         longest = np.maximum(longest, run)
     prev = np.maximum(i - 1, 0)
     nxt = np.minimum(j + 1, n - 1)
+    char_start = np.fromiter((w[0] for w in words), np.int64, n)[i]
+    char_end = np.fromiter((w[1] for w in words), np.int64, n)[j]
+    commas = np.fromiter((m.start() for m in _COMMA.finditer(text)), np.int64)
     has_prev, has_next = i > 0, j + 1 < n
     overlap = total(in_q) / length
     columns = [
@@ -257,6 +271,11 @@ def span_features(question: str, text: str) -> tuple[list[tuple[int, int]],
         total(unit) > 0, has_next & (unit[nxt] > 0), window(head_word, i - 3, i),
         window(head_word, j + 1, j + 4), total(head_word) > 0, first_low[j] > 0,
         first_low[i] > 0,
+        ing[j] > 0, ed[j] > 0, ly[j] > 0, ion[j] > 0, plural[j] > 0, ing[i] > 0, ed[i] > 0,
+        has_prev & (determiner[prev] > 0), has_next & (after_subject[nxt] > 0),
+        has_next & ((ing[nxt] + ed[nxt]) > 0), total(ing + ed),
+        np.searchsorted(commas, char_end) > np.searchsorted(commas, char_start),
+        char_end - char_start,
     ]
     x = np.empty((len(i), len(columns)), np.float32)
     for k, column in enumerate(columns):
