@@ -201,20 +201,17 @@ def span_features(question: str, text: str) -> tuple[list[tuple[int, int]],
     texts = [w for _, _, w in words]
     lower = [w.lower() for w in texts]
     stems = [word_terms(w) for w in texts]
-    # Every per-word flag in one pass over the words, one array (a column per flag).
-    flags = np.array([(
-        bool(st & q_terms) or lw in q_lower, w[:1].isupper(), any(c.isdigit() for c in w),
-        _YEAR.fullmatch(w) is not None, _MONTH.match(w) is not None, w[:1] in "$€£",
-        w.endswith("%") or lw == "percent", lw in _NUMBER_WORDS, bool(st & _UNITS),
-        bool(st & noun), lw in _EDGE_STOP, lw in _PREPS, w[:1].islower(),
+    # Every per-word flag in one pass over the words, one array (a column per flag): what
+    # the word alone says (`_shape`, cached: sentences repeat their words), then its context.
+    shapes = np.array([_shape(w) for w in texts], dtype=np.int32).reshape(n, len(_SHAPES))
+    context = np.array([(
+        bool(st & q_terms) or lw in q_lower, bool(st & _UNITS), bool(st & noun),
         _after_punct(text, e), (b := _char_before(text, s)) == "" or b in ",;:(\"“",
-        b in "\"“'‘" and b != "", lw.endswith("ing"), lw.endswith("ed"), lw.endswith("ly"),
-        lw.endswith(("tion", "sion")), lw.endswith("s") and not lw.endswith("ss"),
-        lw in _DETERMINERS, lw in _AFTER_SUBJECT,
-    ) for (s, e, w), lw, st in zip(words, lower, stems, strict=True)], dtype=np.int32)
-    (in_q, caps, digit, year, month, currency, percent, number, unit, head_word, edge_stop,
-     prep, first_low, after_punct, before_punct, quoted, ing, ed, ly, ion, plural, determiner,
-     after_subject) = flags.T
+        b in "\"“'‘" and b != "",
+    ) for (s, e, _), lw, st in zip(words, lower, stems, strict=True)], dtype=np.int32)
+    (caps, digit, year, month, currency, percent, number, edge_stop, prep, first_low, ing, ed,
+     ly, ion, plural, determiner, after_subject) = shapes.T
+    in_q, unit, head_word, after_punct, before_punct, quoted = context.T
     runs = np.asarray(_runs(caps.astype(bool).tolist()), np.int64)
 
     # Spans that start or end on a stopword ("of the council") are half of the candidates
@@ -300,6 +297,23 @@ def find_short(
         return None
     start, end = offsets[best]
     return offset + start, offset + end, p
+
+
+_SHAPES = ("caps", "digit", "year", "month", "currency", "percent", "number", "edge_stop",
+           "prep", "first_low", "ing", "ed", "ly", "ion", "plural", "determiner",
+           "after_subject")
+
+
+@lru_cache(maxsize=65536)
+def _shape(w: str) -> tuple[bool, ...]:
+    """The flags of `_SHAPES` for one word."""
+    lw = w.lower()
+    return (w[:1].isupper(), any(c.isdigit() for c in w), _YEAR.fullmatch(w) is not None,
+            _MONTH.match(w) is not None, w[:1] in "$€£", w.endswith("%") or lw == "percent",
+            lw in _NUMBER_WORDS, lw in _EDGE_STOP, lw in _PREPS, w[:1].islower(),
+            lw.endswith("ing"), lw.endswith("ed"), lw.endswith("ly"),
+            lw.endswith(("tion", "sion")), lw.endswith("s") and not lw.endswith("ss"),
+            lw in _DETERMINERS, lw in _AFTER_SUBJECT)
 
 
 def _after_punct(text: str, end: int) -> bool:
