@@ -97,7 +97,7 @@ def compose_answer(
         return _abstain(question, query, hits, scored, articles, confidence, config)
     best = scored[0]
     ratio = config.pair_ratio if config.pair_ratio is not None else selector.pair_ratio
-    start, end = _with_neighbour(best, scored, ratio, hits, articles)
+    start, end, joined = _with_neighbour(best, scored, ratio, hits, articles)
     quote_hit = hits[best.hit]
     citations = [_cite(1, quote_hit, start, end, articles, best.score)]
     cited = {best.hit}
@@ -113,7 +113,9 @@ def compose_answer(
         if s is not None:
             citations.append(_cite(len(citations) + 1, hit, s.start, s.end, articles, s.score))
     first = citations[0]
-    short = _short(config, question, articles.get(quote_hit.chunk.article_id), best)
+    # The short answer comes from the quote: its best sentence, or the joined one.
+    short = _short(config, question, articles.get(quote_hit.chunk.article_id),
+                   [best] if joined is None else [best, joined])
     return Answer(
         question=question,
         text=f"{annotate(first.quote, list(first.dates))} {markers}",
@@ -127,13 +129,15 @@ def compose_answer(
 
 
 def _short(
-    config: AnswerConfig, question: str, article: Article, best: Scored
+    config: AnswerConfig, question: str, article: Article, sentences: list[Scored]
 ) -> ShortAnswer | None:
+    """The likelier of the sentences' short answers (found in each on its own)."""
     model = config.short or load_short()
-    found = find_short(model, question, article.text[best.start: best.end], best.start)
-    if found is None:
+    found = [f for s in sentences
+             if (f := find_short(model, question, article.text[s.start: s.end], s.start))]
+    if not found:
         return None
-    start, end, score = found
+    start, end, score = max(found, key=lambda f: f[2])
     return ShortAnswer(text=article.text[start:end], start=start, end=end,
                        score=round(score, 4))
 
@@ -193,7 +197,7 @@ def _cite(
 
 
 def _with_neighbour(best: Scored, scored: list[Scored], pair_ratio: float, hits: list[Hit],
-                    articles: _ArticleCache) -> tuple[int, int]:
+                    articles: _ArticleCache) -> tuple[int, int, Scored | None]:
     """The quote's span: the best sentence, joined with the sentence next to it in its
     article when the selector rates that one nearly as likely to hold the answer. Also
     across a paragraph break (news paragraphs are often one sentence each) and across
@@ -214,11 +218,11 @@ def _with_neighbour(best: Scored, scored: list[Scored], pair_ratio: float, hits:
             text = text if text is not None else articles.get(article_id).text
             if not next_to(text, best.start, best.end, s.start, s.end):
                 continue
-        options.append((s.score, min(s.start, best.start), max(s.end, best.end)))
+        options.append((s.score, min(s.start, best.start), max(s.end, best.end), s))
     if options:
-        _, lo, hi = max(options)
-        return lo, hi
-    return best.start, best.end
+        _, lo, hi, joined = max(options, key=lambda o: o[:3])
+        return lo, hi, joined
+    return best.start, best.end, None
 
 
 def next_to(text: str, start: int, end: int, other_start: int, other_end: int) -> bool:

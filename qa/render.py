@@ -29,7 +29,8 @@ def format_answer(answer: Answer, *, width: int = 100, bold: bool = False) -> st
     if answer.short is not None and not answer.abstained:
         short = f"\033[1m{answer.short.text}\033[0m" if bold else answer.short.text
         lines += [f"Answer: {short}", ""]
-    lines.append(textwrap.fill(answer.text, width=width))
+    # Wrapped as one block: a quote that joins two paragraphs shows their break as a space.
+    lines.append(textwrap.fill(" ".join(answer.text.split()), width=width))
     if answer.message:
         lines += ["", f"Note: {answer.message}"]
     if answer.citations:
@@ -37,7 +38,7 @@ def format_answer(answer: Answer, *, width: int = 100, bold: bool = False) -> st
         for citation in answer.citations:
             lines.append(citation_heading(citation))
             quote = textwrap.fill(
-                f"“{citation.quote}”", width=width, initial_indent="    ",
+                f"“{' '.join(citation.quote.split())}”", width=width, initial_indent="    ",
                 subsequent_indent="    ",
             )
             lines.append(quote)

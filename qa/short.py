@@ -63,7 +63,8 @@ def question_head(question: str) -> frozenset[str]:
     words = [w for w in (m.group(1) + " " + m.group(2)).split() if w.lower() not in _NOT_HEAD]
     return frozenset(tokenize(" ".join(words[-1:]))) if words else frozenset()
 
-_WORD = re.compile(r"[$€£]?\d[\d,.]*%?|[^\W_]+(?:[-'’.][^\W_]+)*\.?|[$€£%]")
+# A number keeps its inner commas and points ("3,000", "1.5%"), not one after it ("19,").
+_WORD = re.compile(r"[$€£]?\d(?:[\d,.]*\d)?%?|[^\W_]+(?:[-'’.][^\W_]+)*\.?|[$€£%]")
 _BREAK = re.compile(r"[;:()\[\]\"“”—–]|\s-\s")
 _COMMA = re.compile(",")
 _INITIALS = re.compile(r"(?:[A-Z]\.)+|[A-Z][a-z]?\.")

@@ -73,7 +73,7 @@ def test_the_quote_joins_the_next_sentence_when_nearly_as_likely() -> None:
     hits = [SimpleNamespace(chunk=SimpleNamespace(article_id=a)) for a in ("a", "b", "a")]
 
     def join(best: Scored, scored: list[Scored], ratio: float) -> tuple[int, int]:
-        return _with_neighbour(best, scored, ratio, hits, articles)  # type: ignore[arg-type]
+        return _with_neighbour(best, scored, ratio, hits, articles)[:2]  # type: ignore[arg-type]
 
     best = Scored(0, 1, 100, 150, 0.8, 0.5, 0.5)
     after = Scored(0, 2, 152, 190, 0.5, 0.4, 0.4)  # the next sentence (or paragraph)
@@ -116,3 +116,22 @@ def test_the_answer_json_carries_the_short_answer(hash_index: Path) -> None:
     data = Assistant.open(hash_index).ask("How many workers did the flood kill?").to_dict()
     assert data["short"]["text"] == "183"
     assert set(data["short"]) == {"text", "start", "end", "score", "field"}
+
+
+def test_the_short_answer_comes_from_either_sentence_of_a_joined_quote() -> None:
+    from types import SimpleNamespace
+
+    from qa.answer import AnswerConfig, _short
+    from qa.selector import Scored
+
+    text = ("Lee will meet Italian Prime Minister Giorgia Meloni on Jan. 19 in Seoul. "
+            "Meloni will arrive in Korea on Jan. 17 for a three-day visit.")
+    article = SimpleNamespace(text=text)
+    first = Scored(0, 0, 0, text.index(" Meloni will"), 0.5, 0.5, 0.5)
+    second = Scored(0, 1, text.index("Meloni will"), len(text), 0.4, 0.4, 0.4)
+    question = "When will Meloni arrive in Korea?"
+    alone = [_short(AnswerConfig(), question, article, [s]) for s in (first, second)]  # type: ignore[arg-type]
+    both = _short(AnswerConfig(), question, article, [first, second])  # type: ignore[arg-type]
+    assert all(a is not None for a in alone) and both is not None
+    assert both == max(alone, key=lambda a: a.score)  # type: ignore[union-attr]
+    assert text[both.start:both.end] == both.text

@@ -114,3 +114,11 @@ def test_a_negative_shortlist_is_refused(tmp_path: Path) -> None:
                 provenance={}, figures={})
     load_short.cache_clear()
     assert load_short(path).shortlist == 0
+
+
+def test_a_number_leaves_the_comma_after_it_out() -> None:
+    text = "Meloni arrives on Jan. 19, with 3,000 guests and a 1.5% budget rise in 1942."
+    words, _ = candidate_spans(text)
+    assert [w for _, _, w in words if any(c.isdigit() for c in w)] == ["19", "3,000", "1.5%",
+                                                                       "1942"]
+    assert all(text[s:e] == w for s, e, w in words)
