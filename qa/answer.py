@@ -40,10 +40,10 @@ class AnswerConfig:
     Attributes:
         passages: how many top passages have their sentences scored; None: the
             selector's (chosen on dev questions with it).
-        pair_ratio: quote the adjacent sentence too (same passage) when the selector
-            gives it at least this share of the best sentence's probability: the answer is
-            then likely to span or straddle the two; None: the selector's (chosen on dev
-            questions).
+        pair_ratio: quote the adjacent sentence too (next to it in the article) when the
+            selector gives it at least this share of the best sentence's probability: the
+            answer is then likely to span or straddle the two; None: the selector's (chosen
+            on dev questions).
         agree_similarity: another article's best sentence at least this similar (cosine) to
             the quote counts as agreeing and gets its own marker on the quote.
         related: how many passages an abstention lists as related.
@@ -200,9 +200,9 @@ def _with_neighbour(best: Scored, scored: list[Scored], pair_ratio: float, hits:
                     articles: _ArticleCache) -> tuple[int, int, Scored | None]:
     """The quote's span: the best sentence, joined with the sentence next to it in its
     article when the selector rates that one nearly as likely to hold the answer. Also
-    across a paragraph break (news paragraphs are often one sentence each) and across
-    passages (the sentence after a passage's last one starts the next passage); the ratio
-    was chosen (train/fit_selector.py) with such joins."""
+    across a paragraph break (news paragraphs are often one sentence each), as
+    train/fit_selector.py chose the ratio, and across passages (the sentence after a
+    passage's last one starts the next passage), which it does not model: rare (README)."""
     article_id = hits[best.hit].chunk.article_id
     text = None
     options = []
@@ -216,7 +216,7 @@ def _with_neighbour(best: Scored, scored: list[Scored], pair_ratio: float, hits:
             continue
         else:
             text = text if text is not None else articles.get(article_id).text
-            if not next_to(text, best.start, best.end, s.start, s.end):
+            if not _next_to(text, best.start, best.end, s.start, s.end):
                 continue
         options.append((s.score, min(s.start, best.start), max(s.end, best.end), s))
     if options:
@@ -225,7 +225,7 @@ def _with_neighbour(best: Scored, scored: list[Scored], pair_ratio: float, hits:
     return best.start, best.end, None
 
 
-def next_to(text: str, start: int, end: int, other_start: int, other_end: int) -> bool:
+def _next_to(text: str, start: int, end: int, other_start: int, other_end: int) -> bool:
     """Whether the sentence at [other_start, other_end) of `text` comes right before or
     right after the one at [start, end): only white space between them."""
     if other_start >= end:

@@ -60,8 +60,8 @@ _MONTH_NUMBER.update({abbr + ".": n for n, abbr in (
     (9, "Sep"), (9, "Sept"), (10, "Oct"), (11, "Nov"), (12, "Dec"))})
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
-_MONTH_ABBREVIATED = r"(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\."
-_MONTH = r"(?P<month>(?:" + "|".join(_FULL_MONTHS) + r")\b|" + _MONTH_ABBREVIATED + ")"
+_MONTH = (r"(?P<month>(?:" + "|".join(_FULL_MONTHS) + r")\b"
+          r"|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.)")
 _POSS = r"(?:['’]s\b)?"
 _REL = r"(?P<rel>[Tt]his\s+past|[Tt]his\s+coming|[Ll]ast|[Nn]ext|[Tt]his)"
 

@@ -248,7 +248,7 @@ def span_features(question: str, text: str) -> tuple[list[tuple[int, int]],
         longest = np.maximum(longest, run)
     prev = np.maximum(i - 1, 0)
     nxt = np.minimum(j + 1, n - 1)
-    char_start = np.fromiter((w[0] for w in words), np.int64, n)[i]
+    char_start = np.fromiter((w[0] for w in words), np.int64, n)[i]  # the spans' offsets
     char_end = np.fromiter((w[1] for w in words), np.int64, n)[j]
     commas = np.fromiter((m.start() for m in _COMMA.finditer(text)), np.int64)
     has_prev, has_next = i > 0, j + 1 < n
@@ -278,9 +278,7 @@ def span_features(question: str, text: str) -> tuple[list[tuple[int, int]],
     x = np.empty((len(i), len(columns)), np.float32)
     for k, column in enumerate(columns):
         x[:, k] = column
-    starts, ends = [s for s, _, _ in words], [e for _, e, _ in words]
-    offsets = [(starts[a], ends[b]) for a, b in pair.tolist()]
-    return offsets, words, x
+    return list(zip(char_start.tolist(), char_end.tolist(), strict=True)), words, x
 
 
 def find_short(
