@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 from index.disk.layout import COPIES_FILE, COPIES_RECORDS_FILE, COPIES_SIGNATURES_FILE
 
 __all__ = ["CopyFolding", "CopyIndex", "CopyRecord", "CopyRecords", "load_copies",
-           "load_copy_groups", "save_copies", "strings", "utf8"]
+           "load_copy_groups", "save_copies", "stored_method", "strings", "utf8"]
 
 logger = logging.getLogger(__name__)
 
@@ -185,6 +185,14 @@ def load_copies(folder: Path) -> CopyIndex | None:
                     "or ids out of order)", folder, signatures.shape, sorted(sizes))
         return None
     return CopyIndex(method, records, signatures, pairs, groups)
+
+
+def stored_method(folder: Path) -> dict[str, Any] | None:
+    """The detection settings the copies in `folder` were found with (None: no readable
+    copies), so that a sync can tell copies found by an earlier release's method."""
+    payload = _read_json(folder)
+    method = payload.get("method") if payload is not None else None
+    return method if isinstance(method, dict) else None
 
 
 def _read_json(folder: Path) -> dict[str, Any] | None:

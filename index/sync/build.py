@@ -27,8 +27,8 @@ from typing import Any
 from corpus.chunking import ChunkConfig
 from corpus.errors import ConfigError
 from corpus.load import Skipped
+from index.disk.copies import stored_method
 from index.disk.layout import (
-    COPIES_FILE,
     GENERATION_GLOB,
     generation_number,
     prepare_index_dir,
@@ -39,6 +39,7 @@ from index.disk.manifest import read_manifest
 from index.disk.segments import remove_unreferenced
 from index.embedding.base import Embedder, sentence_vector_mode
 from index.errors import IndexFormatError, IndexStoreError, short_reason
+from index.sync.copies import METHOD
 from index.sync.file_cache import FileCache
 from index.sync.generation import GenerationSpec, write_generation
 from index.sync.plan import SyncPlan, plan_sync
@@ -339,7 +340,9 @@ def _is_noop(
         and plan.duplicates == dict(old.duplicates)
         and list(sources) == list(old.sources)
         and excluded == set(old.excluded)
-        and (previous.folder / COPIES_FILE).is_file()  # an index from before copies: write them
+        # an index from before copies, or whose copies an earlier release's method found
+        # (other thresholds): detect them again
+        and stored_method(previous.folder) == METHOD
     )
 
 

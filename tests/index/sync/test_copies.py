@@ -184,6 +184,30 @@ def test_an_index_without_copies_gets_them_at_the_next_sync(story_index: Path) -
     assert index_info(story_index)["copy groups"] == 1
 
 
+def test_copies_found_by_an_earlier_method_are_found_again_at_the_next_sync(
+    story_index: Path,
+) -> None:
+    """An upgrade that changes the detection (other thresholds) must not leave an unchanged
+    index folding what the old method folded: the next sync detects again, embedding
+    nothing, and the one after it has nothing to do."""
+    sources = [story_index.parent / "articles"]
+    synced = build_index(story_index, sources, embedder=HashEmbedder())  # the copy's sources
+    assert build_index(story_index, sources, embedder=HashEmbedder()).generation == \
+        synced.generation  # nothing to do
+    folder = live_generation(story_index)
+    assert folder is not None
+    payload = json.loads((folder / COPIES_FILE).read_text(encoding="utf-8"))
+    payload["method"] = {k: v for k, v in METHOD.items() if k != "boilerplate_jaccard"}
+    payload["pairs"], payload["groups"] = [], []  # what the old method found: nothing
+    (folder / COPIES_FILE).write_text(json.dumps(payload), encoding="utf-8")
+    assert index_info(story_index)["copy groups"] == 0
+    report = build_index(story_index, sources, embedder=HashEmbedder())
+    assert report.embedded_chunks == 0 and report.generation == synced.generation + 1
+    assert index_info(story_index)["copy groups"] == 1
+    assert build_index(story_index, sources, embedder=HashEmbedder()).generation == \
+        report.generation
+
+
 def test_a_corrupt_copies_file_is_ignored(story_index: Path) -> None:
     folder = live_generation(story_index)
     assert folder is not None
