@@ -1,7 +1,7 @@
 """Fused retrieval against each retriever alone and against txtai's hybrid, in one run.
 
     python bench/retrieval.py --indexes DIR [--collections squad evidence realtimeqa scifact]
-        [--no-txtai] [--as-of]
+        [--no-txtai | --reuse-txtai] [--as-of]
 
 DIR holds one news-qa index per collection (as for `train/fit_retrieval.py`). Every question
 is asked through `Assistant.ask(question, top_k=50)` in each mode (BM25 alone, MiniLM dense
@@ -96,16 +96,28 @@ def load_folds(indexes: Path) -> dict[str, FusionParams]:
     return folds
 
 
-def txtai(index_dir: Path, questions, work: Path) -> dict[str, list[str]]:
+def txtai(index_dir: Path, questions, work: Path, *, reuse: bool = False
+          ) -> dict[str, list[str]]:
+    """txtai's rankings of `questions` over the passages of `index_dir`; with `reuse`, the
+    rankings of an earlier run in `work` when it indexed byte-identical passages and asked
+    the same questions (txtai's embedding is most of this bench's time)."""
     passages, queries = work / "passages.jsonl", work / "queries.jsonl"
     result = work / "txtai.jsonl"
+    exported = work / "passages.new.jsonl"
     subprocess.run([sys.executable, str(REPO / "bench/peers/export_passages.py"), "--index",
-                    str(index_dir), "--out", str(passages)], check=True)
-    queries.write_text("".join(json.dumps({"id": q.id, "text": q.text}) + "\n"
-                               for q in questions), encoding="utf-8")
-    subprocess.run(["nice", str(TXTAI), str(REPO / "bench/peers/txtai_hybrid.py"),
-                    "--passages", str(passages), "--queries", str(queries), "--out", str(result),
-                    "--limit", "50"], check=True)
+                    str(index_dir), "--out", str(exported)], check=True)
+    asked = "".join(json.dumps({"id": q.id, "text": q.text}) + "\n" for q in questions)
+    same = (reuse and result.exists() and passages.exists() and queries.exists()
+            and passages.read_bytes() == exported.read_bytes()
+            and queries.read_text(encoding="utf-8") == asked)
+    exported.replace(passages)
+    if same:
+        print(f"txtai: reusing {result} (the same passages and questions)", flush=True)
+    else:
+        queries.write_text(asked, encoding="utf-8")
+        subprocess.run(["nice", str(TXTAI), str(REPO / "bench/peers/txtai_hybrid.py"),
+                        "--passages", str(passages), "--queries", str(queries), "--out",
+                        str(result), "--limit", "50"], check=True)
     out = {}
     for line in result.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
@@ -126,6 +138,8 @@ def main() -> None:
     parser.add_argument("--collections", nargs="+",
                         default=["squad", "evidence", "realtimeqa", "scifact"])
     parser.add_argument("--no-txtai", action="store_true")
+    parser.add_argument("--reuse-txtai", action="store_true",
+                        help="reuse txtai's rankings of an earlier run over identical passages")
     parser.add_argument("--as-of", action="store_true", help="ask as of each question's date")
     parser.add_argument("--limit", type=int, default=None, help="first N questions each")
     parser.add_argument("--shipped", action="store_true",
@@ -144,7 +158,7 @@ def main() -> None:
         if not args.no_txtai and TXTAI.exists():
             work = RESULTS / "retrieval" / name
             work.mkdir(parents=True, exist_ok=True)
-            runs["txtai hybrid"] = txtai(index_dir, questions, work)
+            runs["txtai hybrid"] = txtai(index_dir, questions, work, reuse=args.reuse_txtai)
         for system, rankings in runs.items():
             credit_copies(index_dir, rankings, questions)
             row = {"collection": name, "questions": len(questions), "system": system}
