@@ -34,6 +34,7 @@ __all__ = [
     "chunk_article",
     "embedding_text",
     "estimate_tokens",
+    "headline_text",
 ]
 
 CountTokens = Callable[[list[str]], list[int]]
@@ -104,6 +105,12 @@ def embedding_text(chunk: Chunk, title: str) -> str:
     The title helps retrieval but is never part of a quote.
     """
     return f"{_title_prefix(title)}\n{chunk.text}"
+
+
+def headline_text(title: str) -> str:
+    """The text embedded for the chunks of a page searchable by its headline alone (its
+    text is boilerplate, see `index.sync.copies`): the headline, white space collapsed."""
+    return " ".join(title.split())
 
 
 def _title_prefix(title: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from index.disk.copies import load_copy_groups
+from index.disk.copies import load_boilerplate_pages, load_copy_groups
 from index.disk.layout import generation_number, require_generation
 from index.disk.manifest import Manifest, read_manifest
 from index.disk.segments import segments_dir
@@ -62,6 +62,8 @@ def index_info(index_dir: str | Path) -> dict[str, Any]:
         "duplicates": len(manifest.duplicates),
         "copy groups": len(groups),  # stories told by several syndicated copies
         "copies folded": sum(len(g) - 1 for g in groups),
+        # pages whose text is another page's boilerplate: searchable by their headline
+        "headline-only": len(load_boilerplate_pages(folder)),
         "excluded": len(manifest.excluded),
         "sources": list(manifest.sources),
         "web": f"{len(web.feeds)} feeds, {len(web.pages)} pages",

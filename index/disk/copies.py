@@ -2,8 +2,9 @@
 found among its articles.
 
 `copies.json` holds the groups of copies readers fold together (each a list of article ids,
-the one to cite first, see `index.sync.copies`) and the verified pairs they were joined
-from: small, as copies are few. `copies-records.npz` holds, per article (ids ascending), what
+the one to cite first, see `index.sync.copies`), the verified pairs they were joined
+from, and the pairs of pages that hold the same boilerplate under unrelated headlines:
+small, as copies are few. `copies-records.npz` holds, per article (ids ascending), what
 the next sync needs to carry the detection over without reading the article again: its
 content hash, number of shingles, date, whether it has a byline and its length, as plain
 numpy columns (no pickle), so that a sync at a million chunks reads and writes them in
@@ -28,8 +29,9 @@ from numpy.typing import NDArray
 
 from index.disk.layout import COPIES_FILE, COPIES_RECORDS_FILE, COPIES_SIGNATURES_FILE
 
-__all__ = ["CopyFolding", "CopyIndex", "CopyRecord", "CopyRecords", "load_copies",
-           "load_copy_groups", "save_copies", "stored_method", "strings", "utf8"]
+__all__ = ["CopyFolding", "CopyIndex", "CopyRecord", "CopyRecords", "load_boilerplate_pages",
+           "load_copies", "load_copy_groups", "save_copies", "stored_method", "strings",
+           "utf8"]
 
 logger = logging.getLogger(__name__)
 
@@ -110,14 +112,22 @@ def utf8(values: Sequence[str]) -> NDArray[np.bytes_]:
 class CopyIndex:
     """The copies of one generation. `signatures[i]` belongs to `records[i]`; `pairs` are
     (id, id, Jaccard) of the articles verified as copies of each other; `groups` their
-    connected groups, each ordered with the copy to cite first; `method` the detection's
-    parameters (another method means detecting everything again)."""
+    connected groups, each ordered with the copy to cite first; `boilerplate` the pairs
+    (id, id, Jaccard) whose text is the same under unrelated headlines (a page's
+    boilerplate scraped instead of its story: not copies, see `index.sync.copies`);
+    `method` the detection's parameters (another method means detecting everything
+    again)."""
 
     method: dict[str, Any]
     records: CopyRecords
     signatures: NDArray[np.uint32]
     pairs: tuple[tuple[str, str, float], ...]
     groups: tuple[tuple[str, ...], ...]
+    boilerplate: tuple[tuple[str, str, float], ...] = ()
+
+    def boilerplate_pages(self) -> frozenset[str]:
+        """The articles whose text is another page's boilerplate (in a `boilerplate` pair)."""
+        return frozenset(i for a, b, _ in self.boilerplate for i in (a, b))
 
 
 def save_copies(folder: Path, copies: CopyIndex) -> list[Path]:
@@ -128,6 +138,7 @@ def save_copies(folder: Path, copies: CopyIndex) -> list[Path]:
         "method": copies.method,
         "groups": [list(g) for g in copies.groups],
         "pairs": [[a, b, round(j, 4)] for a, b, j in copies.pairs],
+        "boilerplate": [[a, b, round(j, 4)] for a, b, j in copies.boilerplate],
     }
     json_path, npy_path = folder / COPIES_FILE, folder / COPIES_SIGNATURES_FILE
     records_path = folder / COPIES_RECORDS_FILE
@@ -173,6 +184,8 @@ def load_copies(folder: Path) -> CopyIndex | None:
                 columns["hashes"] = utf8([str(h) for h in columns["hashes"].tolist()])
             records = CopyRecords(**columns)
         pairs = tuple((str(a), str(b), float(j)) for a, b, j in payload["pairs"])
+        boilerplate = tuple((str(a), str(b), float(j))
+                            for a, b, j in payload.get("boilerplate", ()))
         groups = tuple(tuple(str(i) for i in g) for g in payload["groups"])
         method = dict(payload["method"])
     except (OSError, ValueError, KeyError, TypeError, EOFError) as e:
@@ -184,7 +197,19 @@ def load_copies(folder: Path) -> CopyIndex | None:
         logger.info("not reusing the copies of '%s' (signatures of shape %s for %s articles, "
                     "or ids out of order)", folder, signatures.shape, sorted(sizes))
         return None
-    return CopyIndex(method, records, signatures, pairs, groups)
+    return CopyIndex(method, records, signatures, pairs, groups, boilerplate)
+
+
+def load_boilerplate_pages(folder: Path) -> frozenset[str]:
+    """The articles of the generation in `folder` whose text is another page's boilerplate
+    (`CopyIndex.boilerplate_pages`), read from `copies.json` alone; none when unreadable."""
+    payload = _read_json(folder)
+    try:
+        return frozenset(str(i) for a, b, _ in (payload or {}).get("boilerplate", ())
+                         for i in (a, b))
+    except (TypeError, ValueError) as e:
+        logger.warning("ignoring the boilerplate pages of '%s' (%s)", folder / COPIES_FILE, e)
+        return frozenset()
 
 
 def stored_method(folder: Path) -> dict[str, Any] | None:

@@ -32,7 +32,7 @@ import logging
 import os
 import secrets
 import shutil
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,7 +74,9 @@ def new_name(prefix: str) -> str:
 class SegmentInfo:
     """`segment.json`: a segment's chunk rows (`first_row`..`last_row`, `chunks` of them),
     articles and sentences (spans of its chunks); `files` maps each of its files to its
-    size in bytes, so a missing or truncated file is noticed without reading it."""
+    size in bytes, so a missing or truncated file is noticed without reading it;
+    `headline_only` the ids of its articles indexed by their headline alone (their text is
+    boilerplate: `index.sync.ingest.chunk_into`), ascending."""
 
     name: str
     first_row: int
@@ -84,6 +86,7 @@ class SegmentInfo:
     sentences: int
     files: dict[str, int] = field(default_factory=dict)
     format: int = _FORMAT
+    headline_only: Sequence[str] = ()
 
 
 @dataclass(frozen=True)

@@ -20,14 +20,14 @@ import logging
 import sqlite3
 import time
 from collections.abc import Collection, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from corpus.chunking import ChunkConfig
 from corpus.errors import ConfigError
 from corpus.load import Skipped
-from index.disk.copies import stored_method
+from index.disk.copies import load_boilerplate_pages, stored_method
 from index.disk.layout import (
     GENERATION_GLOB,
     generation_number,
@@ -42,6 +42,7 @@ from index.errors import IndexFormatError, IndexStoreError, short_reason
 from index.sync.copies import METHOD
 from index.sync.file_cache import FileCache
 from index.sync.generation import GenerationSpec, write_generation
+from index.sync.headlines import headline_flips, reindex
 from index.sync.plan import SyncPlan, plan_sync
 from index.sync.policy import CheckpointPolicy, MergePolicy
 from index.sync.previous import Previous, read_previous
@@ -73,6 +74,7 @@ class BuildReport:
     seconds: float
     full_rebuild_reason: str | None = None
     generations: int = 1
+    reindexed: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line for humans, e.g. "added 2, changed 0, removed 1, unchanged 40 ..."."""
@@ -85,6 +87,9 @@ class BuildReport:
             parts.append(f"{len(self.duplicates)} duplicates left out")
         if self.skipped:
             parts.append(f"{len(self.skipped)} skipped")
+        if self.reindexed:
+            parts.append(f"{len(self.reindexed)} re-indexed (boilerplate pages: by their "
+                         "headline alone)")
         if self.full_rebuild_reason:
             parts.append(f"full rebuild: {self.full_rebuild_reason}")
         return "; ".join(parts) + f"; {self.seconds:.1f} s"
@@ -253,9 +258,16 @@ def _sync(index_dir: Path, request: SyncRequest) -> BuildReport:
         show_progress=request.show_progress, progress=request.progress,
         checkpoints=request.checkpoints, merges=request.merges,
     )
+    if previous is not None and reason is None:
+        spec = replace(spec, headline_only=load_boilerplate_pages(previous.folder))
     written = write_generation(index_dir, plan, spec)
-    return _report(index_dir, written.folder, plan, skipped, written.chunks,
-                   written.embedded_chunks, started, reason, written.published)
+    embedded, published = written.embedded_chunks, written.published
+    flips = headline_flips(plan, written)
+    if flips:
+        written = reindex(index_dir, request.sources, plan, spec, written, flips)
+        embedded, published = embedded + written.embedded_chunks, published + written.published
+    return _report(index_dir, written.folder, plan, skipped, written.chunks, embedded,
+                   started, reason, published, flips)
 
 
 def _check_served_store(store: StoreSpec, previous: Previous) -> None:
@@ -356,6 +368,7 @@ def _report(
     started: float,
     reason: str | None,
     generations: int,
+    reindexed: Sequence[str] = (),
 ) -> BuildReport:
     report = BuildReport(
         index_dir=index_dir,
@@ -371,6 +384,7 @@ def _report(
         seconds=time.perf_counter() - started,
         full_rebuild_reason=reason,
         generations=generations,
+        reindexed=list(reindexed),
     )
     logger.info("%s", report.summary())
     return report

@@ -16,7 +16,9 @@ candidate pair is then verified exactly on the shingle sets: a copy when their J
 similarity is at least `MIN_JACCARD`, or when the shingles they share cover `MIN_CONTAINMENT`
 of the shorter one and the shorter one has at least `MIN_SIZE_RATIO` of the longer one's
 (a trimmed copy). Copies join in groups (connected pairs); each group is ordered with the copy
-to cite first: the earliest, then the one with a byline, then the longer text.
+to cite first: the earliest, then the one with a byline, then the longer text. The pairs
+that are boilerplate rather than copies are recorded too (`CopyIndex.boilerplate`): such
+pages are indexed by their headline alone (`index.sync.headlines`).
 
 The banding is done with numpy over the stored signatures rather than in a `MinHashLSH`
 object: that index lives in memory and could only be saved with pickle, and rebuilding it
@@ -81,6 +83,7 @@ METHOD = {
     "min_containment": MIN_CONTAINMENT, "min_size_ratio": round(MIN_SIZE_RATIO, 4),
     "min_shingles": MIN_SHINGLES, "long_shingles": LONG_SHINGLES,
     "boilerplate_jaccard": BOILERPLATE_JACCARD, "headline_terms": HEADLINE_TERMS,
+    "boilerplate_pairs": True,  # kept (copies.json's "boilerplate"): pages indexed by headline
 }
 
 _WORD = re.compile(r"\w+")
@@ -186,6 +189,8 @@ def detect_copies(
     kept = set(id_col[same].tolist())
     pairs = {(a, b): j for a, b, j in (prior.pairs if prior is not None else ())
              if a in kept and b in kept}
+    boilerplate = {(a, b): j for a, b, j in (prior.boilerplate if prior is not None else ())
+                   if a in kept and b in kept}
     eligible = records.shingles >= MIN_SHINGLES
     for x, y in sorted(_candidates(signatures, ~same & eligible, eligible)):
         a, b = ids[x], ids[y]
@@ -196,9 +201,12 @@ def detect_copies(
         copy, jaccard = comparison(sets[a], sets[b], (heads[a], heads[b]))
         if copy:
             pairs[(a, b)] = jaccard
+        elif comparison(sets[a], sets[b])[0]:  # a copy but for the headlines: boilerplate
+            boilerplate[(a, b)] = jaccard
     groups = _groups(pairs, records)
     return CopyIndex(dict(METHOD), records, signatures,
-                     tuple((a, b, j) for (a, b), j in sorted(pairs.items())), groups)
+                     tuple((a, b, j) for (a, b), j in sorted(pairs.items())), groups,
+                     tuple((a, b, j) for (a, b), j in sorted(boilerplate.items())))
 
 
 def _merged(previous: CopyRecords | None, at: NDArray[np.int64], same: NDArray[np.bool_],

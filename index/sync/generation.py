@@ -71,17 +71,19 @@ class GenerationSpec:
     progress: Progress | None = None
     checkpoints: CheckpointPolicy = field(default_factory=CheckpointPolicy)
     merges: MergePolicy = field(default_factory=MergePolicy)
+    headline_only: frozenset[str] = frozenset()  # written by their headline alone
 
 
 @dataclass(frozen=True)
 class Written:
     """The last generation published, its live chunks, the chunks this build embedded,
-    and how many generations it published."""
+    how many generations it published, and its articles indexed by their headline alone."""
 
     folder: Path
     chunks: int
     embedded_chunks: int
     published: int
+    headline_only: frozenset[str] = frozenset()
 
 
 def write_generation(index_dir: Path, plan: SyncPlan, spec: GenerationSpec) -> Written:
@@ -112,7 +114,8 @@ def write_generation(index_dir: Path, plan: SyncPlan, spec: GenerationSpec) -> W
         if articles:
             new, chunked = write_segment(index_dir, articles, start_row=state.next_row,
                                          embedder=spec.embedder, config=spec.chunking,
-                                         progress=spec.progress)
+                                         progress=spec.progress,
+                                         headline_only=spec.headline_only)
             state.segments.append(new)
             state.next_row = chunked.next_row
             pending += [(new.name, p) for p in chunked.pending]
@@ -123,7 +126,9 @@ def write_generation(index_dir: Path, plan: SyncPlan, spec: GenerationSpec) -> W
     tell(spec.progress, "write", 1, 1)
     _collect(backend, publisher.folders)
     chunks = sum(s.ref.chunks for s in state.segments)
-    return Written(final, chunks, embedded, publisher.published)
+    headlines = frozenset(a for s in state.segments for a in s.segment.info.headline_only
+                          if a not in s.deleted)
+    return Written(final, chunks, embedded, publisher.published, headlines)
 
 
 def _template(plan: SyncPlan, spec: GenerationSpec, previous: Previous | None,
@@ -162,7 +167,8 @@ def _resumed(state: GenerationState) -> list[tuple[SegmentState, Pending]]:
         docs = segment_state.segment.docs
         chunks = docs.chunks(rows.tolist())
         titles = docs.titles({c.article_id for c in chunks.values()})
-        out += [(segment_state, p) for p in pending_chunks(chunks, titles)]
+        out += [(segment_state, p) for p in
+                pending_chunks(chunks, titles, segment_state.segment.info.headline_only)]
     if out:
         logger.info("resuming: %s chunks of an earlier build have no vectors yet",
                     f"{len(out):,}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from tqdm.auto import tqdm
 
 from corpus import Article, Chunk
-from corpus.chunking import ChunkConfig, chunk_article, embedding_text
+from corpus.chunking import ChunkConfig, chunk_article, embedding_text, headline_text
 from index.disk.docstore import DocWriter
 from index.disk.lexical import tokenize
 from index.embedding.base import Embedder, encode_chunks
@@ -39,11 +39,14 @@ EMBED_WINDOW = 2048  # chunks sorted by length together
 
 @dataclass(frozen=True)
 class Pending:
-    """A chunk to embed: its row, the text the model sees and its sentence spans in it."""
+    """A chunk to embed: its row, the text the model sees and its sentence spans in it;
+    `vector_text`, when set, is embedded for the chunk's vector instead (a page indexed by
+    its headline: its sentences still get their own vectors)."""
 
     row: int
     text: str
     spans: tuple[tuple[int, int], ...]
+    vector_text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,8 +78,11 @@ def chunk_into(
     config: ChunkConfig,
     docs: DocWriter,
     progress: Progress | None = None,
+    headline_only: Collection[str] = (),
 ) -> Chunked:
-    """Chunk and tokenise `articles` into `docs`, rows from `start_row`."""
+    """Chunk and tokenise `articles` into `docs`, rows from `start_row`. The articles of
+    `headline_only` (pages whose text is boilerplate) are searchable by their headline
+    alone: their chunks' BM25 terms and vectors are the headline's."""
     if articles and config.max_tokens > embedder.max_tokens:
         logger.warning(
             "chunks of up to %d tokens exceed the %d-token window of embedder %r; their "
@@ -90,11 +96,13 @@ def chunk_into(
     for done, article in enumerate(articles, 1):
         chunks = chunk_article(article, config, count_tokens=count_tokens)
         rows = list(range(start_row + len(pending), start_row + len(pending) + len(chunks)))
-        tokens = [tokenize(f"{article.title}\n{c.text}") for c in chunks]
+        headline = article.id in headline_only
+        tokens = [tokenize(article.title if headline else f"{article.title}\n{c.text}")
+                  for c in chunks]
         docs.add_article(article)
         docs.add_chunks(rows, chunks, tokens)
         all_tokens.extend(tokens)
-        pending.extend(pending_chunk(row, chunk, article.title)
+        pending.extend(pending_chunk(row, chunk, article.title, headline_only=headline)
                        for row, chunk in zip(rows, chunks, strict=True))
         tell(progress, "chunk", done, len(articles))
     if articles:
@@ -106,17 +114,22 @@ def chunk_into(
     return Chunked(pending, rows, all_tokens, start_row + len(pending))
 
 
-def pending_chunk(row: int, chunk: Chunk, title: str) -> Pending:
+def pending_chunk(row: int, chunk: Chunk, title: str, *, headline_only: bool = False
+                  ) -> Pending:
     text = embedding_text(chunk, title)
     if not text.endswith(chunk.text):
         raise ValueError(f"embedding text of chunk {chunk.id!r} does not end with its text")
     shift = len(text) - len(chunk.text) - chunk.start  # article offsets -> embedding text
-    return Pending(row, text, tuple((s + shift, e + shift) for s, e in chunk.sentences))
+    return Pending(row, text, tuple((s + shift, e + shift) for s, e in chunk.sentences),
+                   headline_text(title) if headline_only else None)
 
 
-def pending_chunks(chunks: Mapping[int, Chunk], titles: Mapping[str, str]) -> list[Pending]:
-    """The chunks of an earlier build that were not embedded yet (a build resumed)."""
-    return [pending_chunk(row, chunk, titles[chunk.article_id])
+def pending_chunks(chunks: Mapping[int, Chunk], titles: Mapping[str, str],
+                   headline_only: Collection[str] = ()) -> list[Pending]:
+    """The chunks of an earlier build that were not embedded yet (a build resumed);
+    `headline_only` as for `chunk_into`."""
+    return [pending_chunk(row, chunk, titles[chunk.article_id],
+                          headline_only=chunk.article_id in headline_only)
             for row, chunk in sorted(chunks.items())]
 
 
@@ -144,6 +157,11 @@ def embed_slices(
                     embedder, [p.text for p in part], [p.spans for p in part],
                     batch_size=batch_size)
                 _check_shapes(embedder, part, chunk_vectors, sentence_vectors)
+                headlines = [i for i, p in enumerate(part) if p.vector_text is not None]
+                if headlines:
+                    chunk_vectors = np.array(chunk_vectors, dtype=np.float32)
+                    chunk_vectors[headlines] = embedder.encode(
+                        [part[i].vector_text or "" for i in headlines], batch_size=batch_size)
                 order = np.argsort([p.row for p in part], kind="stable")
                 done += len(part)
                 bar.update(len(part))

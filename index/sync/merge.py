@@ -72,7 +72,9 @@ def merge_segments(inputs: Sequence[SegmentState], context: MergeContext) -> Seg
         except BaseException:
             docs.abort()
             raise
-        segment = seal_segment(folder, docs, lexical)
+        headlines = {a for s in inputs for a in s.segment.info.headline_only
+                     if a not in s.deleted}
+        segment = seal_segment(folder, docs, lexical, headline_only=sorted(headlines))
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

@@ -11,7 +11,7 @@ build's freshly embedded vectors (`write_part`) or from other parts (a merge).
 from __future__ import annotations
 
 import shutil
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,20 +65,24 @@ def write_segment(
     embedder: Embedder,
     config: ChunkConfig,
     progress: Progress | None = None,
+    headline_only: Collection[str] = (),
 ) -> tuple[SegmentState, Chunked]:
-    """A new segment of `articles` (chunked, tokenised, BM25 postings; no vectors)."""
+    """A new segment of `articles` (chunked, tokenised, BM25 postings; no vectors); those
+    of `headline_only` are indexed by their headline alone (see `chunk_into`)."""
     folder = new_folder(index_dir, SEGMENT_PREFIX)
+    headlines = sorted({a.id for a in articles} & set(headline_only))
     try:
         docs = DocWriter(folder / DOCS_FILE)
         try:
             chunked = chunk_into(articles, start_row=start_row, embedder=embedder,
-                                 config=config, docs=docs, progress=progress)
+                                 config=config, docs=docs, progress=progress,
+                                 headline_only=headlines)
             tell(progress, "lexical", 0, 1)
             lexical = LexicalSegment.build(chunked.tokens, chunked.rows)
         except BaseException:
             docs.abort()
             raise
-        segment = seal_segment(folder, docs, lexical)
+        segment = seal_segment(folder, docs, lexical, headline_only=headlines)
         tell(progress, "lexical", 1, 1)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
@@ -86,9 +90,11 @@ def write_segment(
     return SegmentState.new(segment), chunked
 
 
-def seal_segment(folder: Path, docs: DocWriter, lexical: LexicalSegment) -> Segment:
+def seal_segment(folder: Path, docs: DocWriter, lexical: LexicalSegment, *,
+                 headline_only: Sequence[str] = ()) -> Segment:
     """Finish a segment being written: commit `docs`, save `lexical`, fsync everything,
-    write `segment.json`; returns the segment, opened."""
+    write `segment.json` (`headline_only`: its articles indexed by their headline alone);
+    returns the segment, opened."""
     articles, chunks, sentences = docs.counts()
     first, last = docs.row_range()
     rows, owners = docs.chunk_articles()
@@ -102,7 +108,8 @@ def seal_segment(folder: Path, docs: DocWriter, lexical: LexicalSegment) -> Segm
         fsync_file(path)
     fsync_dir(folder / LEXICAL_DIR)
     write_info(folder, SEGMENT_FILE,
-               SegmentInfo(folder.name, first, last, chunks, articles, sentences))
+               SegmentInfo(folder.name, first, last, chunks, articles, sentences,
+                           headline_only=tuple(sorted(headline_only))))
     return open_segment(folder)
 
 
