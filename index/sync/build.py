@@ -355,6 +355,8 @@ def _is_noop(
         # an index from before copies, or whose copies an earlier release's method found
         # (other thresholds): detect them again
         and stored_method(previous.folder) == METHOD
+        # a sync stopped before it re-indexed the boilerplate pages it found: finish it
+        and load_boilerplate_pages(previous.folder) == previous.headline_only()
     )
 
 

@@ -17,7 +17,9 @@ the last such page goes. So after writing a generation the sync compares the pag
 detection found with those indexed by headline (`headline_flips`) and writes the ones that
 differ again at once (`reindex`), as changed articles: a second generation in the same sync,
 which embeds only those pages' chunks. Writing them again changes no article's text, so the
-detection it runs finds the same pages.
+detection it runs finds the same pages. A sync stopped in between (a crash, Ctrl-C) leaves
+a published generation whose detected pages and headline-only pages differ; the next sync is
+not a no-op while they do, and finishes the job.
 """
 
 from __future__ import annotations

@@ -58,6 +58,13 @@ class Previous:
             return set()
         return {n for ref, _ in self.segments for n in (ref.name, *ref.parts)}
 
+    def headline_only(self) -> frozenset[str]:
+        """Its live articles indexed by their headline alone (`index.sync.headlines`)."""
+        if self.docs is None:
+            return frozenset()
+        return frozenset(a for segment in self.docs.segments for a in segment.info.headline_only
+                         if a not in self.deleted.get(segment.name, ()))
+
     def state(self) -> GenerationState:
         """A fresh state of the same segments, to build the next generation from."""
         assert self.docs is not None

@@ -76,7 +76,7 @@ def write_segment(
         try:
             chunked = chunk_into(articles, start_row=start_row, embedder=embedder,
                                  config=config, docs=docs, progress=progress,
-                                 headline_only=headlines)
+                                 headline_only=set(headlines))
             tell(progress, "lexical", 0, 1)
             lexical = LexicalSegment.build(chunked.tokens, chunked.rows)
         except BaseException:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from corpus.chunking import headline_text
 from index import HashEmbedder, build_index, index_info, open_index
 from index.disk.copies import load_boilerplate_pages
@@ -136,3 +138,20 @@ def test_a_resumed_chunk_of_a_headline_only_page_is_embedded_as_its_headline() -
     resumed = pending_chunks(chunks, titles, ("sprite",))
     assert [p.vector_text for p in resumed] == [headline_text(page.title)] * len(chunks)
     assert all(p.vector_text is None for p in pending_chunks(chunks, titles))
+
+
+def test_a_sync_stopped_before_re_indexing_is_finished_by_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash after the generation with the new page was published, before its pages were
+    written again: the next sync, with nothing new in the sources, re-indexes them."""
+    import index.sync.build as build
+
+    index, source = tmp_path / "index", write(tmp_path / "src", ["sprite", "cdc"])
+    monkeypatch.setattr(build, "headline_flips", lambda plan, written: [])  # "crashed"
+    assert not build_index(index, [source], embedder=HashEmbedder()).reindexed
+    assert headline_only(index) == set()
+    monkeypatch.undo()
+    report = build_index(index, [source], embedder=HashEmbedder())
+    assert sorted(report.reindexed) == ["cdc", "sprite"] and not report.added
+    assert headline_only(index) == {"sprite", "cdc"}
