@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -127,7 +127,7 @@ class CopyIndex:
 
     def boilerplate_pages(self) -> frozenset[str]:
         """The articles whose text is another page's boilerplate (in a `boilerplate` pair)."""
-        return frozenset(i for a, b, _ in self.boilerplate for i in (a, b))
+        return _paired(self.boilerplate)
 
 
 def save_copies(folder: Path, copies: CopyIndex) -> list[Path]:
@@ -205,11 +205,15 @@ def load_boilerplate_pages(folder: Path) -> frozenset[str]:
     (`CopyIndex.boilerplate_pages`), read from `copies.json` alone; none when unreadable."""
     payload = _read_json(folder)
     try:
-        return frozenset(str(i) for a, b, _ in (payload or {}).get("boilerplate", ())
-                         for i in (a, b))
+        return frozenset(str(i) for i in _paired((payload or {}).get("boilerplate", ())))
     except (TypeError, ValueError) as e:
         logger.warning("ignoring the boilerplate pages of '%s' (%s)", folder / COPIES_FILE, e)
         return frozenset()
+
+
+def _paired(pairs: Iterable[Sequence[Any]]) -> frozenset[Any]:
+    """The ids of (id, id, Jaccard) `pairs`."""
+    return frozenset(i for a, b, _ in pairs for i in (a, b))
 
 
 def stored_method(folder: Path) -> dict[str, Any] | None:

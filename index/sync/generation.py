@@ -126,9 +126,7 @@ def write_generation(index_dir: Path, plan: SyncPlan, spec: GenerationSpec) -> W
     tell(spec.progress, "write", 1, 1)
     _collect(backend, publisher.folders)
     chunks = sum(s.ref.chunks for s in state.segments)
-    headlines = frozenset(a for s in state.segments for a in s.segment.info.headline_only
-                          if a not in s.deleted)
-    return Written(final, chunks, embedded, publisher.published, headlines)
+    return Written(final, chunks, embedded, publisher.published, state.headline_only())
 
 
 def _template(plan: SyncPlan, spec: GenerationSpec, previous: Previous | None,

@@ -60,10 +60,7 @@ class Previous:
 
     def headline_only(self) -> frozenset[str]:
         """Its live articles indexed by their headline alone (`index.sync.headlines`)."""
-        if self.docs is None:
-            return frozenset()
-        return frozenset(a for segment in self.docs.segments for a in segment.info.headline_only
-                         if a not in self.deleted.get(segment.name, ()))
+        return self.state().headline_only() if self.docs is not None else frozenset()
 
     def state(self) -> GenerationState:
         """A fresh state of the same segments, to build the next generation from."""

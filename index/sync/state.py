@@ -146,6 +146,11 @@ class GenerationState:
                     state.moved[article_id] = (source, url)
                 return
 
+    def headline_only(self) -> frozenset[str]:
+        """Its live articles indexed by their headline alone (`index.sync.headlines`)."""
+        return frozenset(a for s in self.segments for a in s.segment.info.headline_only
+                         if a not in s.deleted)
+
     def names(self) -> set[str]:
         """Every segment and part folder the generation uses."""
         return {n for s in self.segments if not s.segment.legacy
